@@ -1,0 +1,1 @@
+"""HTTP edge of CCMS: the ASGI app, settings, authentication and routes besides /graphql."""

@@ -1,0 +1,67 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route, WebSocketRoute
+
+from api import db
+from api.documents import download
+from api.graphql import GraphQLView
+from api.limits import BodySizeLimit
+from api.settings import Settings
+from schema import build_schema
+
+# Room for the form fields around an upload of the largest allowed size.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """Build the app. `manage_db=False` leaves the database to the caller (tests)."""
+    settings = settings or Settings.from_env()
+    view = GraphQLView(build_schema(settings), settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await db.init_db(settings.database_url)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await db.close_db()
+
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_headers=["authorization", "content-type"],
+                allow_methods=["GET", "POST"],
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/", lambda request: RedirectResponse("/graphql")),
+            Route("/health", health),
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/documents/{document_id}", download),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

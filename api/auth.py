@@ -1,0 +1,21 @@
+"""Authentication: who is calling. Authorisation (what they may see) lives in services."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from services.access import Actor
+from services.identity import actor_for_token
+
+
+def bearer_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def authenticate(connection: HTTPConnection, secret: str) -> Actor | None:
+    """The actor behind the request's bearer token, or None (anonymous or invalid token)."""
+    token = bearer_token(connection.headers.get("authorization"))
+    return await actor_for_token(token, secret) if token else None

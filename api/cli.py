@@ -1,0 +1,98 @@
+"""The `ccms` command: serve, migrate, create-user, worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from api import db
+from api.settings import Settings
+from models import Role
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="ccms", description="Carbon compliance management system")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, seed an empty database, and serve the API")
+    serve.add_argument("--workers", type=int, default=1, help="API processes (several need REDIS_URL for subscriptions)")
+    commands.add_parser("migrate", help="apply database migrations")
+    create = commands.add_parser("create-user", help="create a user without signing in")
+    create.add_argument("username")
+    create.add_argument("--role", choices=[r.value for r in Role], required=True)
+    create.add_argument("--region-prefix", default="")
+    create.add_argument("--enterprise-id", type=int)
+    create.add_argument("--password", help="read from the terminal when omitted")
+    commands.add_parser("worker", help="run the background job workers (needs REDIS_URL)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    if args.command == "migrate":
+        asyncio.run(db.migrate(settings.database_url))
+        print("Migrations applied.")
+    elif args.command == "create-user":
+        _create_user(settings, args)
+    elif args.command == "serve":
+        _serve(settings, args.workers)
+    elif args.command == "worker":
+        _worker(settings)
+
+
+def _serve(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    from api.bootstrap import bootstrap
+
+    async def prepare() -> list[str]:
+        await db.migrate(settings.database_url)
+        await db.init_db(settings.database_url)
+        try:
+            return await bootstrap(
+                settings.admin_username, settings.admin_password, demo=settings.demo and settings.embedded
+            )
+        finally:
+            await db.close_db()
+
+    for line in asyncio.run(prepare()):
+        print(line, flush=True)
+    print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
+    uvicorn.run(
+        "api.main:app", host=settings.host, port=settings.port, workers=workers, log_level="info", proxy_headers=True
+    )
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from services.errors import ServiceError
+    from services.identity import create_user
+
+    password = args.password or getpass.getpass("Password: ")
+
+    async def run() -> None:
+        await db.init_db(settings.database_url)
+        try:
+            await create_user(
+                None,
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                region_prefix=args.region_prefix,
+                enterprise_id=args.enterprise_id,
+            )
+        finally:
+            await db.close_db()
+
+    try:
+        asyncio.run(run())
+    except ServiceError as error:
+        sys.exit(f"{error.code}: {error.message}")
+    print(f"Created {args.role.lower()} {args.username!r}.")
+
+
+def _worker(settings: Settings) -> None:
+    if not settings.redis_url:
+        sys.exit("ccms worker needs REDIS_URL; the embedded default runs jobs inside `ccms serve`.")
+    from dramatiq.cli import main as dramatiq_main
+
+    sys.argv = ["dramatiq", "workers.actors", "--processes", "1", "--threads", "4"]
+    sys.exit(dramatiq_main())

@@ -1,0 +1,97 @@
+"""One typed settings object, read from the environment.
+
+Every default is the embedded one: SQLite under ./var, no Redis, nothing to
+install. Setting DATABASE_URL / REDIS_URL switches to the real parts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value.strip().lower() in _TRUE
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else int(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; see the README's configuration table."""
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = ""
+    token_ttl_seconds: int = 8 * 3600
+    upload_dir: Path = Path("var/uploads")
+    upload_max_bytes: int = 20 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8000
+    debug: bool = False
+    admin_username: str = "admin"
+    admin_password: str | None = None
+    demo: bool = True
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def embedded(self) -> bool:
+        """True on the default SQLite deployment (no DATABASE_URL given)."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        var_dir = Path(os.environ.get("CCMS_VAR_DIR", "var"))
+        return cls(
+            var_dir=var_dir,
+            database_url=database_url_from_env(),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            secret_key=os.environ.get("CCMS_SECRET_KEY") or _persistent_secret(var_dir),
+            token_ttl_seconds=_int("CCMS_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
+            upload_dir=Path(os.environ.get("CCMS_UPLOAD_DIR") or var_dir / "uploads"),
+            upload_max_bytes=_int("CCMS_UPLOAD_MAX_BYTES", cls.upload_max_bytes),
+            host=os.environ.get("CCMS_HOST", cls.host),
+            port=_int("CCMS_PORT", cls.port),
+            debug=_bool("CCMS_DEBUG", False),
+            admin_username=os.environ.get("CCMS_ADMIN_USERNAME", cls.admin_username),
+            admin_password=os.environ.get("CCMS_ADMIN_PASSWORD") or None,
+            demo=_bool("CCMS_DEMO", True),
+            max_query_depth=_int("CCMS_MAX_QUERY_DEPTH", cls.max_query_depth),
+            max_aliases=_int("CCMS_MAX_ALIASES", cls.max_aliases),
+            max_tokens=_int("CCMS_MAX_TOKENS", cls.max_tokens),
+            cors_origins=tuple(
+                o.strip() for o in os.environ.get("CCMS_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
+        )
+
+
+def database_url_from_env() -> str:
+    var_dir = Path(os.environ.get("CCMS_VAR_DIR", "var"))
+    return os.environ.get("DATABASE_URL") or f"sqlite://{var_dir / 'ccms.sqlite3'}"
+
+
+def _persistent_secret(var_dir: Path) -> str:
+    """A signing key kept under var/ so tokens survive a restart of the embedded server.
+
+    Production deployments set CCMS_SECRET_KEY; several processes must share it.
+    """
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,183 @@
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import ApplicationStatus, MessageKind, NoticeStatus
+
+
+class Allowance(Model):
+    """An enterprise's initial allowance for a year, in whole tonnes of CO2."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="allowances", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    year = fields.IntField()
+    amount = fields.BigIntField()
+    updated_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.RESTRICT
+    )
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "allowances"
+        unique_together = (("enterprise", "year"),)
+
+
+class Document(Model):
+    """An uploaded file (official notice document or verifier's report), stored by content hash."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="documents", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    filename = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=64)
+    size = fields.BigIntField()
+    sha256 = fields.CharField(max_length=64)
+    uploaded_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.RESTRICT
+    )
+    uploaded_by_id: int
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "documents"
+
+
+class Notice(Model):
+    """A compliance notice (履约通知书). Allowance and rules are snapshots taken at issue time."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="notices", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    year = fields.IntField()
+    status = fields.CharEnumField(NoticeStatus, max_length=16, default=NoticeStatus.ISSUED)
+    # Bumped on every transition: the compare-and-set guard against racing writers.
+    version = fields.IntField(default=1)
+    allowance = fields.BigIntField()
+    deadline = fields.DatetimeField()
+    ack_window_hours = fields.IntField()
+    offset_cap_ratio = fields.DecimalField(max_digits=6, decimal_places=4)
+    allow_banking = fields.BooleanField(default=False)
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    document: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Document", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    document_id: int | None
+    issued_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.RESTRICT
+    )
+    issued_by_id: int
+    issued_at = fields.DatetimeField()
+    acknowledged_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    acknowledged_by_id: int | None
+    acknowledged_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "notices"
+        # One compliance notice per enterprise and year.
+        unique_together = (("enterprise", "year"),)
+        indexes = (("status", "deadline"),)
+
+
+class Application(Model):
+    """A compliance application (履约申请). Every submission is kept, its balance computed once."""
+
+    id = fields.IntField(primary_key=True)
+    notice: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Notice", related_name="applications", on_delete=fields.RESTRICT
+    )
+    notice_id: int
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="applications", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    status = fields.CharEnumField(
+        ApplicationStatus, max_length=16, default=ApplicationStatus.UNDER_REVIEW
+    )
+    verified_emissions = fields.BigIntField()
+    offsets = fields.BigIntField()
+    purchased_allowances = fields.BigIntField()
+    allowance = fields.BigIntField()
+    usable_offsets = fields.BigIntField()
+    balance = fields.BigIntField()
+    offsets_over_cap = fields.BooleanField()
+    report: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Document", related_name=False, on_delete=fields.RESTRICT
+    )
+    report_id: int
+    note = fields.TextField(default="")
+    idempotency_key = fields.CharField(max_length=100, null=True)
+    submitted_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.RESTRICT
+    )
+    submitted_by_id: int
+    submitted_at = fields.DatetimeField()
+    decided_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    decided_by_id: int | None
+    decided_at = fields.DatetimeField(null=True)
+    decision_reason = fields.TextField(null=True)
+
+    class Meta:
+        table = "applications"
+        # A retried submission carries the same key: one application per key and enterprise.
+        unique_together = (("enterprise", "idempotency_key"),)
+
+
+class AuditEvent(Model):
+    """An append-only record of one change. Nothing updates or deletes these rows."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    actor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    actor_id: int | None
+    action = fields.CharField(max_length=64)
+    entity_type = fields.CharField(max_length=32)
+    entity_id = fields.IntField()
+    notice: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Notice", null=True, related_name="events", on_delete=fields.RESTRICT
+    )
+    notice_id: int | None
+    from_status = fields.CharField(max_length=16, null=True)
+    to_status = fields.CharField(max_length=16, null=True)
+    reason = fields.TextField(null=True)
+    data = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_events"
+        indexes = (("entity_type", "entity_id"),)
+
+
+class Message(Model):
+    """An inbox message addressed to an enterprise (all its users read the same inbox)."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="messages", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    kind = fields.CharEnumField(MessageKind, max_length=24)
+    title = fields.CharField(max_length=200)
+    body = fields.TextField()
+    notice: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Notice", null=True, related_name="messages", on_delete=fields.RESTRICT
+    )
+    notice_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    read_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "messages"
+        indexes = (("enterprise", "read_at"),)

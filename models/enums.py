@@ -1,0 +1,44 @@
+"""Stored enumerations. Values are persisted as text, so never rename a member."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    REGULATOR = "REGULATOR"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class Sector(StrEnum):
+    """The national ETS sectors."""
+
+    POWER = "POWER"
+    STEEL = "STEEL"
+    CEMENT = "CEMENT"
+    ALUMINIUM = "ALUMINIUM"
+    PETROCHEMICAL = "PETROCHEMICAL"
+    CHEMICAL = "CHEMICAL"
+    PAPER = "PAPER"
+    AVIATION = "AVIATION"
+
+
+class NoticeStatus(StrEnum):
+    ISSUED = "ISSUED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    REJECTED = "REJECTED"
+    FULFILLED = "FULFILLED"
+    OVERDUE = "OVERDUE"
+
+
+class ApplicationStatus(StrEnum):
+    UNDER_REVIEW = "UNDER_REVIEW"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class MessageKind(StrEnum):
+    ALLOWANCE = "ALLOWANCE"
+    NOTICE = "NOTICE"
+    REVIEW_RESULT = "REVIEW_RESULT"
+    DEADLINE_EXTENDED = "DEADLINE_EXTENDED"

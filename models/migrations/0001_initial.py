@@ -1,0 +1,156 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from models.enums import ApplicationStatus, MessageKind, NoticeStatus, Role, Sector
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Enterprise',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=200)),
+                ('credit_code', fields.CharField(unique=True, max_length=18)),
+                ('region_code', fields.CharField(db_index=True, max_length=6)),
+                ('industry_code', fields.CharField(max_length=5)),
+                ('sector', fields.CharEnumField(description='POWER: POWER\nSTEEL: STEEL\nCEMENT: CEMENT\nALUMINIUM: ALUMINIUM\nPETROCHEMICAL: PETROCHEMICAL\nCHEMICAL: CHEMICAL\nPAPER: PAPER\nAVIATION: AVIATION', enum_type=Sector, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'enterprises', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A covered emitter (控排企业).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('username', fields.CharField(unique=True, max_length=64)),
+                ('password_hash', fields.CharField(max_length=255)),
+                ('role', fields.CharEnumField(description='ADMIN: ADMIN\nREGULATOR: REGULATOR\nENTERPRISE: ENTERPRISE', enum_type=Role, max_length=16)),
+                ('region_prefix', fields.CharField(default='', max_length=6)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', null=True, db_constraint=True, to_field='id', related_name='users', on_delete=OnDelete.RESTRICT)),
+                ('is_active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'users', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A person or system that signs in. Scope comes from role, region prefix and enterprise.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Allowance',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='allowances', on_delete=OnDelete.RESTRICT)),
+                ('year', fields.IntField()),
+                ('amount', fields.BigIntField()),
+                ('updated_by', fields.ForeignKeyField('models.User', source_field='updated_by_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'allowances', 'app': 'models', 'unique_together': (('enterprise', 'year'),), 'pk_attr': 'id', 'table_description': "An enterprise's initial allowance for a year, in whole tonnes of CO2."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Document',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='documents', on_delete=OnDelete.RESTRICT)),
+                ('filename', fields.CharField(max_length=255)),
+                ('content_type', fields.CharField(max_length=64)),
+                ('size', fields.BigIntField()),
+                ('sha256', fields.CharField(max_length=64)),
+                ('uploaded_by', fields.ForeignKeyField('models.User', source_field='uploaded_by_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'documents', 'app': 'models', 'pk_attr': 'id', 'table_description': "An uploaded file (official notice document or verifier's report), stored by content hash."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Notice',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.RESTRICT)),
+                ('year', fields.IntField()),
+                ('status', fields.CharEnumField(default=NoticeStatus.ISSUED, description='ISSUED: ISSUED\nACKNOWLEDGED: ACKNOWLEDGED\nUNDER_REVIEW: UNDER_REVIEW\nREJECTED: REJECTED\nFULFILLED: FULFILLED\nOVERDUE: OVERDUE', enum_type=NoticeStatus, max_length=16)),
+                ('version', fields.IntField(default=1)),
+                ('allowance', fields.BigIntField()),
+                ('deadline', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('ack_window_hours', fields.IntField()),
+                ('offset_cap_ratio', fields.DecimalField(max_digits=6, decimal_places=4)),
+                ('allow_banking', fields.BooleanField(default=False)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('document', fields.ForeignKeyField('models.Document', source_field='document_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('issued_by', fields.ForeignKeyField('models.User', source_field='issued_by_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('acknowledged_by', fields.ForeignKeyField('models.User', source_field='acknowledged_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('acknowledged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'notices', 'app': 'models', 'unique_together': (('enterprise', 'year'),), 'indexes': [Index(fields=['status', 'deadline'])], 'pk_attr': 'id', 'table_description': 'A compliance notice (履约通知书). Allowance and rules are snapshots taken at issue time.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Application',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('notice', fields.ForeignKeyField('models.Notice', source_field='notice_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.RESTRICT)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=ApplicationStatus.UNDER_REVIEW, description='UNDER_REVIEW: UNDER_REVIEW\nAPPROVED: APPROVED\nREJECTED: REJECTED', enum_type=ApplicationStatus, max_length=16)),
+                ('verified_emissions', fields.BigIntField()),
+                ('offsets', fields.BigIntField()),
+                ('purchased_allowances', fields.BigIntField()),
+                ('allowance', fields.BigIntField()),
+                ('usable_offsets', fields.BigIntField()),
+                ('balance', fields.BigIntField()),
+                ('offsets_over_cap', fields.BooleanField()),
+                ('report', fields.ForeignKeyField('models.Document', source_field='report_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('note', fields.TextField(default='', unique=False)),
+                ('idempotency_key', fields.CharField(null=True, max_length=100)),
+                ('submitted_by', fields.ForeignKeyField('models.User', source_field='submitted_by_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('decided_by', fields.ForeignKeyField('models.User', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('decision_reason', fields.TextField(null=True, unique=False)),
+            ],
+            options={'table': 'applications', 'app': 'models', 'unique_together': (('enterprise', 'idempotency_key'),), 'pk_attr': 'id', 'table_description': 'A compliance application (履约申请). Every submission is kept, its balance computed once.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AuditEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('actor', fields.ForeignKeyField('models.User', source_field='actor_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('action', fields.CharField(max_length=64)),
+                ('entity_type', fields.CharField(max_length=32)),
+                ('entity_id', fields.IntField()),
+                ('notice', fields.ForeignKeyField('models.Notice', source_field='notice_id', null=True, db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
+                ('from_status', fields.CharField(null=True, max_length=16)),
+                ('to_status', fields.CharField(null=True, max_length=16)),
+                ('reason', fields.TextField(null=True, unique=False)),
+                ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'audit_events', 'app': 'models', 'indexes': [Index(fields=['entity_type', 'entity_id'])], 'pk_attr': 'id', 'table_description': 'An append-only record of one change. Nothing updates or deletes these rows.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Message',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='ALLOWANCE: ALLOWANCE\nNOTICE: NOTICE\nREVIEW_RESULT: REVIEW_RESULT\nDEADLINE_EXTENDED: DEADLINE_EXTENDED', enum_type=MessageKind, max_length=24)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('notice', fields.ForeignKeyField('models.Notice', source_field='notice_id', null=True, db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'messages', 'app': 'models', 'indexes': [Index(fields=['enterprise', 'read_at'])], 'pk_attr': 'id', 'table_description': 'An inbox message addressed to an enterprise (all its users read the same inbox).'},
+            bases=['Model'],
+        ),
+    ]

@@ -1,0 +1,47 @@
+"""The GraphQL schema, built in one place with its limits."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from api.settings import Settings
+from schema.compliance.mutations import ComplianceMutations
+from schema.compliance.queries import ComplianceQueries
+from schema.enterprises.mutations import EnterpriseMutations
+from schema.enterprises.queries import EnterpriseQueries
+from schema.identity.mutations import IdentityMutations
+from schema.identity.queries import IdentityQueries
+
+
+@strawberry.type(description="Read the compliance data in your scope.")
+class Query(IdentityQueries, EnterpriseQueries, ComplianceQueries):
+    pass
+
+
+@strawberry.type(description="Every mutation returns a payload with `errors`: empty on success, coded otherwise.")
+class Mutation(IdentityMutations, EnterpriseMutations, ComplianceMutations):
+    pass
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Mask bugs, never the errors we raise on purpose (auth, pagination, validation)."""
+    return error.original_error is not None and not isinstance(error.original_error, GraphQLError) and not (
+        error.extensions and "code" in error.extensions
+    )
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.debug:
+        extensions.append(lambda: MaskErrors(should_mask_error=_is_unexpected))
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(auto_camel_case=True)
+    )

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from schema.compliance.types import Application, Message, Notice
+from schema.context import actor_of
+from schema.enums import Decision
+from schema.errors import Payload, parse_id
+from schema.permissions import AUTHENTICATED
+from schema.scalars import Ratio, Tonnes
+from services import applications, inbox, notices
+from services.errors import ServiceError
+from services.workflow import Action
+
+
+@strawberry.input(description="A compliance notice to issue. The allowance is taken from setInitialAllowance.")
+class IssueNoticeInput:
+    enterprise_id: strawberry.ID = strawberry.field(description="The enterprise to notify.")
+    year: int = strawberry.field(description="Compliance year; its allowance must be set.")
+    deadline: datetime = strawberry.field(description="Last instant to apply, with a UTC offset (e.g. +08:00).")
+    ack_window_hours: int = strawberry.field(description="Hours allowed to acknowledge receipt (e.g. 48, 72, 240).")
+    title: str = strawberry.field(description="Title.")
+    body: str = strawberry.field(default="", description="Text of the notice.")
+    document: Upload | None = strawberry.field(default=None, description="The official document: PDF, PNG or JPEG (multipart upload).")
+    offset_cap_ratio: Ratio = strawberry.field(default="0.05", description="Largest share of verified emissions offsets may cover (default 0.05).")
+    allow_banking: bool = strawberry.field(default=False, description="Whether a surplus may carry over.")
+
+
+@strawberry.input(description="A compliance application. Quantities are whole tonnes >= 0.")
+class SubmitApplicationInput:
+    notice_id: strawberry.ID = strawberry.field(description="The acknowledged notice applied against.")
+    verified_emissions: Tonnes = strawberry.field(description="Verified emissions for the year.")
+    offsets: Tonnes = strawberry.field(default=0, description="Offsets (e.g. CCER) surrendered.")
+    purchased_allowances: Tonnes = strawberry.field(default=0, description="Allowances bought on the market.")
+    report: Upload | None = strawberry.field(default=None, description="The verifier's conclusion report: PDF, PNG or JPEG.")
+    note: str | None = strawberry.field(default=None, description="A note to the regulator.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Any unique string; a retry with the same key returns the first result instead of creating another."
+    )
+
+
+@strawberry.input(description="A regulator's decision.")
+class ReviewApplicationInput:
+    application_id: strawberry.ID = strawberry.field(description="The application under review.")
+    decision: Decision = strawberry.field(description="APPROVE or REJECT.")
+    reason: str | None = strawberry.field(
+        default=None, description="Required to reject, and to approve an application with a shortfall."
+    )
+
+
+@strawberry.type(description="Result of a notice mutation.")
+class NoticePayload(Payload):
+    notice: Notice | None = strawberry.field(default=None, description="The notice, on success.")
+
+
+@strawberry.type(description="Result of an application mutation.")
+class ApplicationPayload(Payload):
+    application: Application | None = strawberry.field(default=None, description="The application, on success.")
+
+
+@strawberry.type(description="Result of markMessagesRead.")
+class MessagesPayload(Payload):
+    messages: list[Message] = strawberry.field(default_factory=list, description="The messages now marked read.")
+
+
+@strawberry.type
+class ComplianceMutations:
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Issue a compliance notice (regulator in scope).")
+    async def issue_notice(self, info: Info, input: IssueNoticeInput) -> NoticePayload:
+        try:
+            notice = await notices.issue_notice(
+                actor_of(info),
+                info.context.files,
+                enterprise_id=parse_id(input.enterprise_id, "enterpriseId", "Enterprise"),
+                year=input.year,
+                deadline=input.deadline,
+                ack_window_hours=input.ack_window_hours,
+                title=input.title,
+                body=input.body,
+                document=input.document,
+                offset_cap_ratio=input.offset_cap_ratio,
+                allow_banking=input.allow_banking,
+            )
+        except ServiceError as error:
+            return NoticePayload.failed(error)
+        return NoticePayload(notice=notice)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Confirm receipt of a notice (enterprise). Repeating it is harmless.")
+    async def acknowledge_notice(self, info: Info, notice_id: strawberry.ID) -> NoticePayload:
+        try:
+            notice = await notices.acknowledge_notice(actor_of(info), parse_id(notice_id, "noticeId", "Notice"))
+        except ServiceError as error:
+            return NoticePayload.failed(error)
+        return NoticePayload(notice=notice)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Move a notice's deadline later (regulator in scope).")
+    async def extend_deadline(self, info: Info, notice_id: strawberry.ID, deadline: datetime, reason: str) -> NoticePayload:
+        try:
+            notice = await notices.extend_deadline(
+                actor_of(info), parse_id(notice_id, "noticeId", "Notice"), deadline, reason
+            )
+        except ServiceError as error:
+            return NoticePayload.failed(error)
+        return NoticePayload(notice=notice)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Submit, or after a rejection resubmit, a compliance application (enterprise, before the deadline).",
+    )
+    async def submit_application(self, info: Info, input: SubmitApplicationInput) -> ApplicationPayload:
+        try:
+            application = await applications.submit_application(
+                actor_of(info),
+                info.context.files,
+                notice_id=parse_id(input.notice_id, "noticeId", "Notice"),
+                verified_emissions=input.verified_emissions,
+                offsets=input.offsets,
+                purchased_allowances=input.purchased_allowances,
+                report=input.report,
+                note=input.note,
+                idempotency_key=input.idempotency_key,
+            )
+        except ServiceError as error:
+            return ApplicationPayload.failed(error)
+        return ApplicationPayload(application=application)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Approve or reject an application (regulator in scope).")
+    async def review_application(self, info: Info, input: ReviewApplicationInput) -> ApplicationPayload:
+        try:
+            application = await applications.review_application(
+                actor_of(info),
+                application_id=parse_id(input.application_id, "applicationId", "Application"),
+                decision=Action(input.decision.value),
+                reason=input.reason,
+            )
+        except ServiceError as error:
+            return ApplicationPayload.failed(error)
+        return ApplicationPayload(application=application)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Mark inbox messages read (at most 100 ids).")
+    async def mark_messages_read(self, info: Info, ids: list[strawberry.ID]) -> MessagesPayload:
+        try:
+            numbers = [parse_id(i, "ids", "Message") for i in ids[: inbox.MAX_IDS + 1]]
+            messages = await inbox.mark_read(actor_of(info), numbers)
+        except ServiceError as error:
+            return MessagesPayload.failed(error)
+        return MessagesPayload(messages=messages)

@@ -1,0 +1,37 @@
+"""The per-request context: who is calling, their loaders, and the file store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.types import Info
+
+from api.settings import Settings
+from schema.loaders import Loaders
+from services.access import Actor
+from services.documents import FileStore
+
+
+@dataclass
+class Context:
+    settings: Settings
+    files: FileStore
+    actor: Actor | None
+    request: Request | WebSocket | None = None
+    response: object | None = field(default=None)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        if self.actor is None:  # guarded by IsAuthenticated before any loader is used
+            raise RuntimeError("loaders need an authenticated actor")
+        return Loaders(self.actor)
+
+
+def actor_of(info: Info) -> Actor:
+    """The caller; root fields that reach here are guarded by IsAuthenticated."""
+    actor = info.context.actor
+    assert actor is not None
+    return actor

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import actor_of
+from schema.enums import Role
+from schema.errors import Payload, parse_id
+from schema.identity.types import User
+from schema.permissions import AUTHENTICATED
+from services import identity
+from services.errors import ServiceError
+
+
+@strawberry.type(description="Result of login: a bearer token for the Authorization header.")
+class LoginPayload(Payload):
+    token: str | None = strawberry.field(default=None, description="Send as 'Authorization: Bearer <token>'.")
+    expires_at: datetime | None = strawberry.field(default=None, description="When the token stops working.")
+    user: User | None = strawberry.field(default=None, description="Who signed in.")
+
+
+@strawberry.input(description="A new account (admin only).")
+class CreateUserInput:
+    username: str = strawberry.field(description="3-64 letters, digits or _ . @ -")
+    password: str = strawberry.field(description="At least 8 characters.")
+    role: Role = strawberry.field(description="ADMIN, REGULATOR or ENTERPRISE.")
+    region_prefix: str = strawberry.field(default="", description="REGULATOR scope: '', 44, 4401...")
+    enterprise_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for ENTERPRISE users: the enterprise they act for."
+    )
+
+
+@strawberry.type(description="Result of createUser.")
+class UserPayload(Payload):
+    user: User | None = strawberry.field(default=None, description="The new user, on success.")
+
+
+@strawberry.type
+class IdentityMutations:
+    @strawberry.mutation(
+        description="Exchange a username and password for a bearer token. A failure never says "
+        "whether the user exists (INVALID_CREDENTIALS)."
+    )
+    async def login(self, info: Info, username: str, password: str) -> LoginPayload:
+        settings = info.context.settings
+        try:
+            session = await identity.login(
+                username, password, secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds
+            )
+        except ServiceError as error:
+            return LoginPayload.failed(error)
+        return LoginPayload(token=session.token, expires_at=session.expires_at, user=session.user)
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a user (admin).")
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        try:
+            enterprise_id = (
+                parse_id(input.enterprise_id, "enterpriseId", "Enterprise")
+                if input.enterprise_id is not None
+                else None
+            )
+            user = await identity.create_user(
+                actor_of(info),
+                username=input.username,
+                password=input.password,
+                role=input.role,
+                region_prefix=input.region_prefix,
+                enterprise_id=enterprise_id,
+            )
+        except ServiceError as error:
+            return UserPayload.failed(error)
+        return UserPayload(user=user)

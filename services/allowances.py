@@ -1,0 +1,54 @@
+"""Initial allowances (初始配额), entered per enterprise and year."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from models import Allowance, Notice, Role
+from services import audit
+from services.access import Actor, enterprise_scope, require_role
+from services.enterprises import get_enterprise
+from services.errors import ErrorCode, ServiceError, not_found
+from services.values import whole_tonnes, year as valid_year
+
+
+async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amount: object) -> Allowance:
+    """Set or correct the allowance; refused once a notice for that enterprise and year exists,
+    because the notice has snapshotted it."""
+    require_role(actor, Role.REGULATOR)
+    tonnes = whole_tonnes(amount, "amount")
+    valid_year(year)
+    enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
+    async with in_transaction():
+        # Lock order (allowance, then notice) matches issue_notice, so the two serialise.
+        allowance = (
+            await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
+        )
+        if await Notice.exists(enterprise_id=enterprise.id, year=year):
+            raise ServiceError(
+                ErrorCode.ALLOWANCE_LOCKED,
+                f"a notice for {year} has been issued; its allowance can no longer change",
+                "amount",
+            )
+        before = allowance.amount if allowance else None
+        if allowance is None:
+            allowance = await Allowance.create(
+                enterprise_id=enterprise.id, year=year, amount=tonnes, updated_by_id=actor.user_id
+            )
+        else:
+            allowance.amount = tonnes
+            allowance.updated_by_id = actor.user_id  # type: ignore[attr-defined]
+            await allowance.save()
+        await audit.record(
+            actor, "allowance.set", allowance, data={"year": year, "before": before, "after": tonnes}
+        )
+    return allowance
+
+
+async def get_allowance(actor: Actor, enterprise_id: int, year: int) -> Allowance:
+    allowance = await Allowance.filter(
+        enterprise_scope(actor, "enterprise"), enterprise_id=enterprise_id, year=year
+    ).first()
+    if allowance is None:
+        raise not_found("Allowance")
+    return allowance

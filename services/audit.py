@@ -1,0 +1,35 @@
+"""The audit trail: every change appends one immutable event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from models import AuditEvent
+from services.access import Actor
+
+
+async def record(
+    actor: Actor | None,
+    action: str,
+    entity: Any,
+    *,
+    notice_id: int | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event; call it inside the transaction that makes the change."""
+    return await AuditEvent.create(
+        at=datetime.now(UTC),
+        actor_id=actor.user_id if actor else None,
+        action=action,
+        entity_type=type(entity).__name__,
+        entity_id=entity.id,
+        notice_id=notice_id,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )

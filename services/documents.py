@@ -1,0 +1,114 @@
+"""Uploaded documents: the official notice document and the verifier's report.
+
+Files are judged by their first bytes, never by name or declared type, and
+stored under their SHA-256 so a retried upload costs no space and a file left
+behind by a rolled-back transaction is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from models import Document
+from services.access import Actor, enterprise_scope
+from services.errors import ErrorCode, ServiceError, not_found
+
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+
+
+class Upload(Protocol):
+    """What a multipart upload gives us (starlette's UploadFile fits)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FileStore:
+    root: Path
+    max_bytes: int
+
+    async def accept(self, upload: Upload | None, field: str) -> IncomingFile:
+        """Read and check an upload; nothing is written yet."""
+        if upload is None:
+            raise ServiceError(ErrorCode.DOCUMENT_REQUIRED, f"{field} is required", field)
+        data = await upload.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise ServiceError(
+                ErrorCode.DOCUMENT_TOO_LARGE,
+                f"{field} is larger than {self.max_bytes // (1024 * 1024)} MB",
+                field,
+            )
+        content_type = sniff(data)
+        if content_type is None:
+            raise ServiceError(
+                ErrorCode.DOCUMENT_TYPE_NOT_ALLOWED,
+                f"{field} must be a PDF, PNG or JPEG file (judged by content)",
+                field,
+            )
+        name = Path(upload.filename or "document").name[:200] or "document"
+        return IncomingFile(name, content_type, data, hashlib.sha256(data).hexdigest())
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def write(self, incoming: IncomingFile) -> None:
+        path = self.path_of(incoming.sha256)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(incoming.data)
+        os.replace(tmp, path)
+
+
+def sniff(data: bytes) -> str | None:
+    return next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
+
+
+async def save(
+    store: FileStore, incoming: IncomingFile, *, enterprise_id: int, actor: Actor
+) -> Document:
+    """Store the bytes and create the row; call inside the caller's transaction."""
+    store.write(incoming)
+    return await Document.create(
+        enterprise_id=enterprise_id,
+        filename=incoming.filename,
+        content_type=incoming.content_type,
+        size=len(incoming.data),
+        sha256=incoming.sha256,
+        uploaded_by_id=actor.user_id,
+    )
+
+
+async def get_document(actor: Actor, document_id: int) -> Document:
+    document = await Document.filter(enterprise_scope(actor, "enterprise"), id=document_id).first()
+    if document is None:
+        raise not_found("Document")
+    return document
+
+
+def download_name(document: Document) -> str:
+    stem = Path(document.filename).stem or "document"
+    return stem + EXTENSIONS.get(document.content_type, "")

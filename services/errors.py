@@ -1,0 +1,75 @@
+"""Expected errors: one exception type, one table of stable codes.
+
+Clients switch on `code`; `message` is for people and may change. Never rename
+or reuse a code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # Identity and access
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_USERNAME = "INVALID_USERNAME"
+    DUPLICATE_USERNAME = "DUPLICATE_USERNAME"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_ROLE_SCOPE = "INVALID_ROLE_SCOPE"
+    # Reference codes
+    INVALID_CREDIT_CODE = "INVALID_CREDIT_CODE"
+    DUPLICATE_CREDIT_CODE = "DUPLICATE_CREDIT_CODE"
+    INVALID_REGION_CODE = "INVALID_REGION_CODE"
+    INVALID_INDUSTRY_CODE = "INVALID_INDUSTRY_CODE"
+    # Values
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
+    INVALID_YEAR = "INVALID_YEAR"
+    INVALID_RATIO = "INVALID_RATIO"
+    INVALID_DATETIME = "INVALID_DATETIME"
+    TOO_MANY_ITEMS = "TOO_MANY_ITEMS"
+    # Workflow
+    ALLOWANCE_NOT_SET = "ALLOWANCE_NOT_SET"
+    ALLOWANCE_LOCKED = "ALLOWANCE_LOCKED"
+    NOTICE_ALREADY_ISSUED = "NOTICE_ALREADY_ISSUED"
+    DEADLINE_IN_PAST = "DEADLINE_IN_PAST"
+    DEADLINE_NOT_LATER = "DEADLINE_NOT_LATER"
+    DEADLINE_PASSED = "DEADLINE_PASSED"
+    INVALID_ACK_WINDOW = "INVALID_ACK_WINDOW"
+    NOTICE_NOT_ACKNOWLEDGED = "NOTICE_NOT_ACKNOWLEDGED"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    SHORTFALL_OVERRIDE_REQUIRED = "SHORTFALL_OVERRIDE_REQUIRED"
+    APPLICATION_ALREADY_DECIDED = "APPLICATION_ALREADY_DECIDED"
+    CONCURRENT_MODIFICATION = "CONCURRENT_MODIFICATION"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # Documents
+    DOCUMENT_REQUIRED = "DOCUMENT_REQUIRED"
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    DOCUMENT_TYPE_NOT_ALLOWED = "DOCUMENT_TYPE_NOT_ALLOWED"
+
+
+class ServiceError(Exception):
+    """An expected failure. Raising it inside a transaction rolls the transaction back."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"ServiceError({self.code}, {self.message!r}, field={self.field!r})"
+
+
+def not_found(what: str, field: str | None = None) -> ServiceError:
+    """Used for both missing rows and rows outside the caller's scope, so scope leaks nothing."""
+    return ServiceError(ErrorCode.NOT_FOUND, f"{what} not found", field)
+
+
+def permission_denied(message: str = "You may not do this") -> ServiceError:
+    return ServiceError(ErrorCode.PERMISSION_DENIED, message)

@@ -1,0 +1,38 @@
+"""The enterprise inbox: messages about allowances, notices and review results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.queryset import QuerySet
+
+from models import Message, MessageKind, Role
+from services.access import Actor
+from services.errors import ErrorCode, ServiceError
+
+MAX_IDS = 100
+
+
+async def post(
+    enterprise_id: int, kind: MessageKind, title: str, body: str, notice_id: int | None = None
+) -> Message:
+    return await Message.create(
+        enterprise_id=enterprise_id, kind=kind, title=title, body=body, notice_id=notice_id
+    )
+
+
+def messages_for(actor: Actor, unread_only: bool = False) -> QuerySet[Message]:
+    """The actor's inbox. Only enterprise users have one; for others it is empty."""
+    if actor.role != Role.ENTERPRISE or actor.enterprise_id is None:
+        return Message.filter(id__lt=0)
+    query = Message.filter(enterprise_id=actor.enterprise_id)
+    return query.filter(read_at__isnull=True) if unread_only else query
+
+
+async def mark_read(actor: Actor, ids: list[int]) -> list[Message]:
+    """Mark the actor's own messages read; ids of others' messages are ignored, not reported."""
+    if len(ids) > MAX_IDS:
+        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_IDS} ids at once", "ids")
+    own = messages_for(actor).filter(id__in=ids)
+    await own.filter(read_at__isnull=True).update(read_at=datetime.now(UTC))
+    return await messages_for(actor).filter(id__in=ids).order_by("id")

@@ -1,0 +1,78 @@
+"""Parsing of the loosely typed values clients send: tonnes, ratios, years, text.
+
+GraphQL scalars hand these over raw so that a bad value becomes a coded error
+naming the field, not a parser message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from services.errors import ErrorCode, ServiceError
+
+MAX_TONNES = 10**12  # far above any real allowance, far below a BIGINT
+
+
+def whole_tonnes(value: object, field: str) -> int:
+    """Whole tonnes of CO2, >= 0. Accepts an int or a numeric string ("1200", "1200.0")."""
+    if isinstance(value, bool):
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a number of tonnes", field)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, f"{field} must be a number of tonnes, not {value!r}", field
+        ) from None
+    if not number.is_finite():
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a finite number", field)
+    if number < 0:
+        raise ServiceError(ErrorCode.NEGATIVE_QUANTITY, f"{field} must not be negative", field)
+    if number != number.to_integral_value():
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, f"{field} must be whole tonnes (1 allowance = 1 tCO2)", field
+        )
+    if number > MAX_TONNES:
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} is implausibly large", field)
+    return int(number)
+
+
+def ratio(value: object, field: str) -> Decimal:
+    """A fraction between 0 and 1 with at most 4 decimals (e.g. the 0.05 offset cap)."""
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ServiceError(
+            ErrorCode.INVALID_RATIO, f"{field} must be a number between 0 and 1", field
+        ) from None
+    if not number.is_finite() or not 0 <= number <= 1:
+        raise ServiceError(ErrorCode.INVALID_RATIO, f"{field} must be between 0 and 1", field)
+    if number != number.quantize(Decimal("0.0001")):
+        raise ServiceError(ErrorCode.INVALID_RATIO, f"{field} allows at most 4 decimals", field)
+    return number
+
+
+def year(value: int, field: str = "year") -> int:
+    if not 2000 <= value <= 2100:
+        raise ServiceError(ErrorCode.INVALID_YEAR, f"{field} must be between 2000 and 2100", field)
+    return value
+
+
+def aware(value: datetime, field: str) -> datetime:
+    """Deadlines are instants: a time without a UTC offset is ambiguous (Beijing or UTC?)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ServiceError(
+            ErrorCode.INVALID_DATETIME,
+            f"{field} needs a UTC offset, e.g. 2026-12-31T23:59:59+08:00",
+            field,
+        )
+    return value
+
+
+def text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str:
+    cleaned = (value or "").strip()
+    if required and not cleaned:
+        raise ServiceError(ErrorCode.REQUIRED, f"{field} is required", field)
+    if len(cleaned) > max_length:
+        raise ServiceError(ErrorCode.TOO_LONG, f"{field} is longer than {max_length} characters", field)
+    return cleaned

@@ -1,0 +1,81 @@
+"""The compliance-notice state machine: the one place that knows the statuses and moves.
+
+    ISSUED --acknowledge--> ACKNOWLEDGED --submit--> UNDER_REVIEW --approve--> FULFILLED
+                                 REJECTED <--reject-----'   ^
+                                     '--------submit--------'
+
+Each action belongs to one role; submitting is also bound by the deadline.
+Services call `transition` to move and `allowed_actions` to tell clients
+what they may do next, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from models import ApplicationStatus, Notice, NoticeStatus, Role
+from services.access import Actor
+from services.errors import ErrorCode, ServiceError
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "ACKNOWLEDGE"
+    SUBMIT_APPLICATION = "SUBMIT_APPLICATION"
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+    EXTEND_DEADLINE = "EXTEND_DEADLINE"
+
+
+S = NoticeStatus
+TRANSITIONS: dict[tuple[NoticeStatus, Action], NoticeStatus] = {
+    (S.ISSUED, Action.ACKNOWLEDGE): S.ACKNOWLEDGED,
+    (S.ACKNOWLEDGED, Action.SUBMIT_APPLICATION): S.UNDER_REVIEW,
+    (S.REJECTED, Action.SUBMIT_APPLICATION): S.UNDER_REVIEW,
+    (S.UNDER_REVIEW, Action.APPROVE): S.FULFILLED,
+    (S.UNDER_REVIEW, Action.REJECT): S.REJECTED,
+    **{(s, Action.EXTEND_DEADLINE): s for s in (S.ISSUED, S.ACKNOWLEDGED, S.UNDER_REVIEW, S.REJECTED)},
+}
+
+PERFORMED_BY: dict[Action, Role] = {
+    Action.ACKNOWLEDGE: Role.ENTERPRISE,
+    Action.SUBMIT_APPLICATION: Role.ENTERPRISE,
+    Action.APPROVE: Role.REGULATOR,
+    Action.REJECT: Role.REGULATOR,
+    Action.EXTEND_DEADLINE: Role.REGULATOR,
+}
+
+BEFORE_DEADLINE_ONLY = frozenset({Action.SUBMIT_APPLICATION})
+
+DECISIONS: dict[Action, ApplicationStatus] = {
+    Action.APPROVE: ApplicationStatus.APPROVED,
+    Action.REJECT: ApplicationStatus.REJECTED,
+}
+
+
+def transition(notice: Notice, action: Action, now: datetime) -> NoticeStatus:
+    """The status `action` leads to from the notice's current one, or a coded error."""
+    target = TRANSITIONS.get((notice.status, action))
+    if target is None:
+        if action == Action.SUBMIT_APPLICATION and notice.status == S.ISSUED:
+            raise ServiceError(
+                ErrorCode.NOTICE_NOT_ACKNOWLEDGED, "acknowledge the notice before applying"
+            )
+        raise ServiceError(
+            ErrorCode.INVALID_TRANSITION,
+            f"cannot {action.value.lower().replace('_', ' ')} a notice that is {notice.status.value}",
+        )
+    if action in BEFORE_DEADLINE_ONLY and now >= notice.deadline:
+        raise ServiceError(ErrorCode.DEADLINE_PASSED, f"the deadline {notice.deadline.isoformat()} has passed")
+    return target
+
+
+def allowed_actions(notice: Notice, actor: Actor, now: datetime) -> list[Action]:
+    """What this caller may do next with this (visible) notice."""
+    return [
+        action
+        for (status, action) in TRANSITIONS
+        if status == notice.status
+        and PERFORMED_BY[action] == actor.role
+        and not (action in BEFORE_DEADLINE_ONLY and now >= notice.deadline)
+    ]

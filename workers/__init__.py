@@ -1,0 +1,1 @@
+"""Background jobs: the dramatiq broker and thin actors that call services/."""
