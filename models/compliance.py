@@ -180,4 +180,4 @@ class Message(Model):
 
     class Meta:
         table = "messages"
-        indexes = (("enterprise", "read_at"),)
+        indexes = (("enterprise_id", "read_at"),)

@@ -14,6 +14,7 @@ from schema.enterprises.mutations import EnterpriseMutations
 from schema.enterprises.queries import EnterpriseQueries
 from schema.identity.mutations import IdentityMutations
 from schema.identity.queries import IdentityQueries
+from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Read the compliance data in your scope.")
@@ -43,5 +44,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.debug:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_unexpected))
     return strawberry.Schema(
-        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(auto_camel_case=True)
+        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS)
     )

@@ -4,26 +4,29 @@ from decimal import Decimal
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
-Tonnes = strawberry.scalar(
-    NewType("Tonnes", int),
-    name="Tonnes",
-    description=(
-        "Whole tonnes of CO2 (1 allowance = 1 tCO2). Output: a JSON number. Input: a number or a "
-        "numeric string; a negative, fractional or non-numeric value gets a NEGATIVE_QUANTITY or "
-        "INVALID_QUANTITY error naming the field."
-    ),
-    serialize=int,
-    parse_value=lambda value: value,
-)
+Tonnes = NewType("Tonnes", int)
+Ratio = NewType("Ratio", Decimal)
 
-Ratio = strawberry.scalar(
-    NewType("Ratio", Decimal),
-    name="Ratio",
-    description=(
-        "A fraction between 0 and 1 with at most 4 decimals, as a string (\"0.05\") to keep it exact. "
-        "Input also accepts a number; a bad value gets INVALID_RATIO."
+SCALARS: dict[object, ScalarDefinition] = {
+    Tonnes: strawberry.scalar(
+        name="Tonnes",
+        description=(
+            "Whole tonnes of CO2 (1 allowance = 1 tCO2). Output: a JSON number. Input: a number or a "
+            "numeric string; a negative, fractional or non-numeric value gets a NEGATIVE_QUANTITY or "
+            "INVALID_QUANTITY error naming the field."
+        ),
+        serialize=int,
+        parse_value=lambda value: value,
     ),
-    serialize=lambda value: format(Decimal(value), "f"),
-    parse_value=lambda value: value,
-)
+    Ratio: strawberry.scalar(
+        name="Ratio",
+        description=(
+            'A fraction between 0 and 1 with at most 4 decimals, as a string ("0.05") to keep it exact. '
+            "Input also accepts a number; a bad value gets INVALID_RATIO."
+        ),
+        serialize=lambda value: format(Decimal(value), "f"),
+        parse_value=lambda value: value,
+    ),
+}

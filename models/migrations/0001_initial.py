@@ -150,7 +150,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'messages', 'app': 'models', 'indexes': [Index(fields=['enterprise', 'read_at'])], 'pk_attr': 'id', 'table_description': 'An inbox message addressed to an enterprise (all its users read the same inbox).'},
+            options={'table': 'messages', 'app': 'models', 'indexes': [Index(fields=['enterprise_id', 'read_at'])], 'pk_attr': 'id', 'table_description': 'An inbox message addressed to an enterprise (all its users read the same inbox).'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,70 @@
+"""Which databases and services the suite runs against.
+
+SQLite always. PostgreSQL and Redis whenever they answer (or CCMS_TEST_DATABASE_URL /
+CCMS_TEST_REDIS_URL are set); under CI=true their absence is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_ADMIN_URL = os.environ.get("CCMS_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CCMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    netloc = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = netloc.partition(":")
+    return host or "127.0.0.1", int(port or default_port)
+
+
+def postgres_available() -> bool:
+    return _answers(*_host_port(PG_ADMIN_URL, 5432))
+
+
+def redis_available() -> bool:
+    return _answers(*_host_port(REDIS_URL, 6379))
+
+
+def backends() -> list[str]:
+    found = ["sqlite"]
+    if postgres_available():
+        found.append("postgres")
+    elif CI:
+        raise RuntimeError(f"CI=true but PostgreSQL does not answer at {PG_ADMIN_URL}")
+    return found
+
+
+async def create_pg_database(prefix: str = "ccms_test") -> str:
+    """A fresh, uniquely named database; returns its URL."""
+    import asyncpg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_pg_database(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
