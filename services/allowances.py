@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Allowance, Notice, Role
@@ -9,7 +10,8 @@ from services import audit
 from services.access import Actor, enterprise_scope, require_role
 from services.enterprises import get_enterprise
 from services.errors import ErrorCode, ServiceError, not_found
-from services.values import whole_tonnes, year as valid_year
+from services.values import whole_tonnes
+from services.values import year as valid_year
 
 
 async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amount: object) -> Allowance:
@@ -21,9 +23,7 @@ async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amo
     enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
     async with in_transaction():
         # Lock order (allowance, then notice) matches issue_notice, so the two serialise.
-        allowance = (
-            await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
-        )
+        allowance = await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
         if await Notice.exists(enterprise_id=enterprise.id, year=year):
             raise ServiceError(
                 ErrorCode.ALLOWANCE_LOCKED,
@@ -32,9 +32,18 @@ async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amo
             )
         before = allowance.amount if allowance else None
         if allowance is None:
-            allowance = await Allowance.create(
-                enterprise_id=enterprise.id, year=year, amount=tonnes, updated_by_id=actor.user_id
-            )
+            try:
+                allowance = await Allowance.create(
+                    enterprise_id=enterprise.id, year=year, amount=tonnes, updated_by_id=actor.user_id
+                )
+            except IntegrityError:
+                # Another first allocation for this enterprise and year committed meanwhile
+                # (there was no row to lock yet); this transaction is aborted and rolls back.
+                raise ServiceError(
+                    ErrorCode.CONCURRENT_MODIFICATION,
+                    "the allowance changed meanwhile; reload and try again",
+                    "amount",
+                ) from None
         else:
             allowance.amount = tonnes
             allowance.updated_by_id = actor.user_id  # type: ignore[attr-defined]

@@ -84,6 +84,10 @@ async def submit_application(
     try:
         async with in_transaction():
             notice = await get_notice(actor, notice_id, for_update=True)
+            # A retry that waited here for its first attempt (row lock on PostgreSQL, the one
+            # transaction at a time on SQLite) now sees the notice moved on: it is a replay.
+            if key and (earlier := await _replayed(actor, key, notice_id)):
+                return earlier
             before = await advance(notice, Action.SUBMIT_APPLICATION, now)
             stored = await documents.save(files, incoming, enterprise_id=notice.enterprise_id, actor=actor)
             application = await Application.create(
@@ -115,12 +119,6 @@ async def submit_application(
         # Two retries of one submission raced; the other one won and created it.
         if key and (earlier := await _replayed(actor, key, notice_id)):
             return earlier
-        raise
-    except ServiceError as error:
-        # A retry racing its own first attempt loses the version check; it is still a replay.
-        if key and error.code == ErrorCode.CONCURRENT_MODIFICATION:
-            if earlier := await _replayed(actor, key, notice_id):
-                return earlier
         raise
     return application
 

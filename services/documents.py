@@ -17,6 +17,7 @@ from typing import Protocol
 from models import Document
 from services.access import Actor, enterprise_scope
 from services.errors import ErrorCode, ServiceError, not_found
+from services.values import MAX_ID
 
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
@@ -55,7 +56,7 @@ class FileStore:
         if len(data) > self.max_bytes:
             raise ServiceError(
                 ErrorCode.DOCUMENT_TOO_LARGE,
-                f"{field} is larger than {self.max_bytes // (1024 * 1024)} MB",
+                f"{field} is larger than {self.max_bytes / (1024 * 1024):g} MB",
                 field,
             )
         content_type = sniff(data)
@@ -87,9 +88,7 @@ def sniff(data: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES if data.startswith(magic)), None)
 
 
-async def save(
-    store: FileStore, incoming: IncomingFile, *, enterprise_id: int, actor: Actor
-) -> Document:
+async def save(store: FileStore, incoming: IncomingFile, *, enterprise_id: int, actor: Actor) -> Document:
     """Store the bytes and create the row; call inside the caller's transaction."""
     store.write(incoming)
     return await Document.create(
@@ -103,6 +102,8 @@ async def save(
 
 
 async def get_document(actor: Actor, document_id: int) -> Document:
+    if not 0 < document_id <= MAX_ID:  # never a row, and the database would refuse the query
+        raise not_found("Document")
     document = await Document.filter(enterprise_scope(actor, "enterprise"), id=document_id).first()
     if document is None:
         raise not_found("Document")

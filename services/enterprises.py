@@ -110,6 +110,9 @@ async def update_enterprise(
     except IntegrityError:
         raise _duplicate(str(changes.get("credit_code"))) from None
     await audit.record(
-        actor, "enterprise.updated", enterprise, data={"before": before, "after": {k: str(v) for k, v in changes.items()}}
+        actor,
+        "enterprise.updated",
+        enterprise,
+        data={"before": before, "after": {k: str(v) for k, v in changes.items()}},
     )
     return enterprise

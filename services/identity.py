@@ -94,7 +94,9 @@ async def create_user(
             raise not_found("Enterprise", "enterpriseId")
     elif enterprise_id is not None:
         raise ServiceError(
-            ErrorCode.INVALID_ROLE_SCOPE, f"a {role.value.lower()} is not bound to an enterprise", "enterpriseId"
+            ErrorCode.INVALID_ROLE_SCOPE,
+            f"a {role.value.lower()} is not bound to an enterprise",
+            "enterpriseId",
         )
     elif role == Role.ADMIN and region_prefix:
         raise ServiceError(ErrorCode.INVALID_ROLE_SCOPE, "an admin has no region prefix", "regionPrefix")

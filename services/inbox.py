@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from tortoise.queryset import QuerySet
 
 from models import Message, MessageKind, Role
-from services.access import Actor
+from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError
+from services.values import MAX_ID
 
 MAX_IDS = 100
 
@@ -31,8 +32,10 @@ def messages_for(actor: Actor, unread_only: bool = False) -> QuerySet[Message]:
 
 async def mark_read(actor: Actor, ids: list[int]) -> list[Message]:
     """Mark the actor's own messages read; ids of others' messages are ignored, not reported."""
+    require_role(actor, Role.ENTERPRISE)  # only enterprises have an inbox
     if len(ids) > MAX_IDS:
         raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_IDS} ids at once", "ids")
+    ids = [i for i in ids if 0 < i <= MAX_ID]  # never a row, and the database would refuse the query
     own = messages_for(actor).filter(id__in=ids)
     await own.filter(read_at__isnull=True).update(read_at=datetime.now(UTC))
     return await messages_for(actor).filter(id__in=ids).order_by("id")

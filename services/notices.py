@@ -17,7 +17,8 @@ from services.access import Actor, enterprise_scope, require_role
 from services.documents import FileStore, Upload
 from services.enterprises import get_enterprise
 from services.errors import ErrorCode, ServiceError, not_found
-from services.values import aware, ratio, text, year as valid_year
+from services.values import aware, ratio, text
+from services.values import year as valid_year
 from services.workflow import Action, transition
 
 DEFAULT_OFFSET_CAP = Decimal("0.05")  # 2021 办法 Art 29: CCER covers at most 5 % of the amount due
@@ -110,9 +111,7 @@ async def issue_notice(
     enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
     incoming = await files.accept(document, "document")
     async with in_transaction():
-        allowance = (
-            await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
-        )
+        allowance = await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
         if allowance is None:
             raise ServiceError(
                 ErrorCode.ALLOWANCE_NOT_SET, f"set the {year} allowance before issuing", "year"
@@ -174,7 +173,12 @@ async def acknowledge_notice(actor: Actor, notice_id: int) -> Notice:
             notice, Action.ACKNOWLEDGE, now, acknowledged_at=now, acknowledged_by_id=actor.user_id
         )
         await audit.record(
-            actor, "notice.acknowledged", notice, notice_id=notice.id, from_status=before, to_status=notice.status
+            actor,
+            "notice.acknowledged",
+            notice,
+            notice_id=notice.id,
+            from_status=before,
+            to_status=notice.status,
         )
     return notice
 
@@ -187,6 +191,7 @@ async def extend_deadline(actor: Actor, notice_id: int, deadline: datetime, reas
     async with in_transaction():
         notice = await get_notice(actor, notice_id, for_update=True)
         old = notice.deadline
+        transition(notice, Action.EXTEND_DEADLINE, now)  # a wrong state outranks a wrong date
         if deadline <= old or deadline <= now:
             raise ServiceError(
                 ErrorCode.DEADLINE_NOT_LATER,

@@ -6,18 +6,24 @@ naming the field, not a parser message.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from services.errors import ErrorCode, ServiceError
 
+# Plain ASCII decimals only: Decimal() would also take "5_000" or full-width digits.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 MAX_TONNES = 10**12  # far above any real allowance, far below a BIGINT
+MAX_ID = 2**31 - 1  # primary keys are 32-bit INTEGER columns; a larger id is an error on PostgreSQL
 
 
 def whole_tonnes(value: object, field: str) -> int:
     """Whole tonnes of CO2, >= 0. Accepts an int or a numeric string ("1200", "1200.0")."""
-    if isinstance(value, bool):
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a number of tonnes", field)
+    if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip())):
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, f"{field} must be a number of tonnes, not {value!r}", field
+        )
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:

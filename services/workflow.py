@@ -45,6 +45,14 @@ PERFORMED_BY: dict[Action, Role] = {
     Action.EXTEND_DEADLINE: Role.REGULATOR,
 }
 
+VERBS: dict[Action, str] = {
+    Action.ACKNOWLEDGE: "acknowledge",
+    Action.SUBMIT_APPLICATION: "submit an application against",
+    Action.APPROVE: "approve the application of",
+    Action.REJECT: "reject the application of",
+    Action.EXTEND_DEADLINE: "extend the deadline of",
+}
+
 BEFORE_DEADLINE_ONLY = frozenset({Action.SUBMIT_APPLICATION})
 
 DECISIONS: dict[Action, ApplicationStatus] = {
@@ -58,15 +66,15 @@ def transition(notice: Notice, action: Action, now: datetime) -> NoticeStatus:
     target = TRANSITIONS.get((notice.status, action))
     if target is None:
         if action == Action.SUBMIT_APPLICATION and notice.status == S.ISSUED:
-            raise ServiceError(
-                ErrorCode.NOTICE_NOT_ACKNOWLEDGED, "acknowledge the notice before applying"
-            )
+            raise ServiceError(ErrorCode.NOTICE_NOT_ACKNOWLEDGED, "acknowledge the notice before applying")
         raise ServiceError(
             ErrorCode.INVALID_TRANSITION,
-            f"cannot {action.value.lower().replace('_', ' ')} a notice that is {notice.status.value}",
+            f"cannot {VERBS[action]} a notice that is {notice.status.value}",
         )
     if action in BEFORE_DEADLINE_ONLY and now >= notice.deadline:
-        raise ServiceError(ErrorCode.DEADLINE_PASSED, f"the deadline {notice.deadline.isoformat()} has passed")
+        raise ServiceError(
+            ErrorCode.DEADLINE_PASSED, f"the deadline {notice.deadline.isoformat()} has passed"
+        )
     return target
 
 
