@@ -6,6 +6,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from api.settings import Settings
 from schema.compliance.mutations import ComplianceMutations
@@ -22,16 +24,31 @@ class Query(IdentityQueries, EnterpriseQueries, ComplianceQueries):
     pass
 
 
-@strawberry.type(description="Every mutation returns a payload with `errors`: empty on success, coded otherwise.")
+@strawberry.type(
+    description="Every mutation returns a payload with `errors`: empty on success, coded otherwise."
+)
 class Mutation(IdentityMutations, EnterpriseMutations, ComplianceMutations):
     pass
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
     """Mask bugs, never the errors we raise on purpose (auth, pagination, validation)."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError) and not (
-        error.extensions and "code" in error.extensions
+    return (
+        error.original_error is not None
+        and not isinstance(error.original_error, GraphQLError)
+        and not (error.extensions and "code" in error.extensions)
     )
+
+
+class Schema(strawberry.Schema):
+    """Logs only unexpected errors: a refused token or a bad query is the client's business, not a bug."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _is_unexpected(error):
+                StrawberryLogger.error(error, execution_context)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -43,6 +60,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.debug:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_unexpected))
-    return strawberry.Schema(
-        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )

@@ -22,12 +22,16 @@ class Context:
     actor: Actor | None
     request: Request | WebSocket | None = None
     response: object | None = field(default=None)
+    # Set by `login` so its payload (`user { enterprise }`) reads as the new session would;
+    # it authenticates nothing: root fields still check `actor`.
+    signed_in: Actor | None = None
 
     @cached_property
     def loaders(self) -> Loaders:
-        if self.actor is None:  # guarded by IsAuthenticated before any loader is used
+        viewer = self.actor or self.signed_in
+        if viewer is None:  # guarded by IsAuthenticated before any loader is used
             raise RuntimeError("loaders need an authenticated actor")
-        return Loaders(self.actor)
+        return Loaders(viewer)
 
 
 def actor_of(info: Info) -> Actor:

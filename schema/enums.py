@@ -7,7 +7,13 @@ import strawberry
 from models import enums
 from services.workflow import Action
 
-Role = strawberry.enum(enums.Role, description="What a user may do. ADMIN: users and enterprises; REGULATOR: allocation, notices and review within its region; ENTERPRISE: its own enterprise only.")
+Role = strawberry.enum(
+    enums.Role,
+    description=(
+        "What a user may do. ADMIN: users and enterprises; REGULATOR: allocation, notices and "
+        "review within its region; ENTERPRISE: its own enterprise only."
+    ),
+)
 Sector = strawberry.enum(enums.Sector, description="The national ETS sector of an enterprise.")
 NoticeStatus = strawberry.enum(
     enums.NoticeStatus,
@@ -20,7 +26,9 @@ NoticeStatus = strawberry.enum(
 )
 ApplicationStatus = strawberry.enum(
     enums.ApplicationStatus,
-    description="What the enterprise sees of an application: UNDER_REVIEW, APPROVED (已通过) or REJECTED (未通过).",
+    description=(
+        "What the enterprise sees of an application: UNDER_REVIEW, APPROVED (已通过) or REJECTED (未通过)."
+    ),
 )
 MessageKind = strawberry.enum(enums.MessageKind, description="What an inbox message is about.")
 NoticeAction = strawberry.enum(

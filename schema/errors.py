@@ -6,6 +6,7 @@ import strawberry
 
 from services.errors import ErrorCode as ServiceErrorCode
 from services.errors import ServiceError, not_found
+from services.values import MAX_ID
 
 ErrorCode = strawberry.enum(
     ServiceErrorCode,
@@ -44,6 +45,6 @@ def parse_id(value: strawberry.ID | str, field: str, what: str) -> int:
         number = int(str(value))
     except ValueError:
         raise not_found(what, field) from None
-    if number <= 0:
+    if not 0 < number <= MAX_ID:
         raise not_found(what, field)
     return number

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -13,6 +13,11 @@ from tortoise.queryset import QuerySet
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 NodeT = TypeVar("NodeT")
+
+First = Annotated[
+    int | None, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE} (default {DEFAULT_PAGE}).")
+]
+After = Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")]
 
 
 @strawberry.type(description="Where a page stands in the whole list.")
@@ -33,7 +38,9 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="How many items the whole list holds (one extra query; ask only if needed).")
+    @strawberry.field(
+        description="How many items the whole list holds (one extra query; ask only if needed)."
+    )
     async def total_count(self) -> int:
         return await self.count()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -17,16 +18,26 @@ from services.errors import ServiceError
 from services.workflow import Action
 
 
-@strawberry.input(description="A compliance notice to issue. The allowance is taken from setInitialAllowance.")
+@strawberry.input(
+    description="A compliance notice to issue. The allowance is taken from setInitialAllowance."
+)
 class IssueNoticeInput:
     enterprise_id: strawberry.ID = strawberry.field(description="The enterprise to notify.")
     year: int = strawberry.field(description="Compliance year; its allowance must be set.")
-    deadline: datetime = strawberry.field(description="Last instant to apply, with a UTC offset (e.g. +08:00).")
-    ack_window_hours: int = strawberry.field(description="Hours allowed to acknowledge receipt (e.g. 48, 72, 240).")
+    deadline: datetime = strawberry.field(
+        description="Last instant to apply, with a UTC offset (e.g. +08:00)."
+    )
+    ack_window_hours: int = strawberry.field(
+        description="Hours allowed to acknowledge receipt (e.g. 48, 72, 240)."
+    )
     title: str = strawberry.field(description="Title.")
     body: str = strawberry.field(default="", description="Text of the notice.")
-    document: Upload | None = strawberry.field(default=None, description="The official document: PDF, PNG or JPEG (multipart upload).")
-    offset_cap_ratio: Ratio = strawberry.field(default="0.05", description="Largest share of verified emissions offsets may cover (default 0.05).")
+    document: Upload | None = strawberry.field(
+        default=None, description="The official document: PDF, PNG or JPEG (multipart upload)."
+    )
+    offset_cap_ratio: Ratio = strawberry.field(
+        default="0.05", description="Largest share of verified emissions offsets may cover (default 0.05)."
+    )
     allow_banking: bool = strawberry.field(default=False, description="Whether a surplus may carry over.")
 
 
@@ -36,10 +47,16 @@ class SubmitApplicationInput:
     verified_emissions: Tonnes = strawberry.field(description="Verified emissions for the year.")
     offsets: Tonnes = strawberry.field(default=0, description="Offsets (e.g. CCER) surrendered.")
     purchased_allowances: Tonnes = strawberry.field(default=0, description="Allowances bought on the market.")
-    report: Upload | None = strawberry.field(default=None, description="The verifier's conclusion report: PDF, PNG or JPEG.")
+    report: Upload | None = strawberry.field(
+        default=None, description="The verifier's conclusion report: PDF, PNG or JPEG."
+    )
     note: str | None = strawberry.field(default=None, description="A note to the regulator.")
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Any unique string; a retry with the same key returns the first result instead of creating another."
+        default=None,
+        description=(
+            "Any unique string; a retry with the same key returns the first result "
+            "instead of creating another."
+        ),
     )
 
 
@@ -59,18 +76,26 @@ class NoticePayload(Payload):
 
 @strawberry.type(description="Result of an application mutation.")
 class ApplicationPayload(Payload):
-    application: Application | None = strawberry.field(default=None, description="The application, on success.")
+    application: Application | None = strawberry.field(
+        default=None, description="The application, on success."
+    )
 
 
 @strawberry.type(description="Result of markMessagesRead.")
 class MessagesPayload(Payload):
-    messages: list[Message] = strawberry.field(default_factory=list, description="The messages now marked read.")
+    messages: list[Message] = strawberry.field(
+        default_factory=list, description="The messages now marked read."
+    )
 
 
 @strawberry.type
 class ComplianceMutations:
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Issue a compliance notice (regulator in scope).")
-    async def issue_notice(self, info: Info, input: IssueNoticeInput) -> NoticePayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Issue a compliance notice (regulator in scope)."
+    )
+    async def issue_notice(
+        self, info: Info, input: Annotated[IssueNoticeInput, strawberry.argument(description="The notice.")]
+    ) -> NoticePayload:
         try:
             notice = await notices.issue_notice(
                 actor_of(info),
@@ -89,16 +114,31 @@ class ComplianceMutations:
             return NoticePayload.failed(error)
         return NoticePayload(notice=notice)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Confirm receipt of a notice (enterprise). Repeating it is harmless.")
-    async def acknowledge_notice(self, info: Info, notice_id: strawberry.ID) -> NoticePayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Confirm receipt of a notice (enterprise). Repeating it is harmless.",
+    )
+    async def acknowledge_notice(
+        self, info: Info, notice_id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")]
+    ) -> NoticePayload:
         try:
-            notice = await notices.acknowledge_notice(actor_of(info), parse_id(notice_id, "noticeId", "Notice"))
+            notice = await notices.acknowledge_notice(
+                actor_of(info), parse_id(notice_id, "noticeId", "Notice")
+            )
         except ServiceError as error:
             return NoticePayload.failed(error)
         return NoticePayload(notice=notice)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Move a notice's deadline later (regulator in scope).")
-    async def extend_deadline(self, info: Info, notice_id: strawberry.ID, deadline: datetime, reason: str) -> NoticePayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Move a notice's deadline later (regulator in scope)."
+    )
+    async def extend_deadline(
+        self,
+        info: Info,
+        notice_id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")],
+        deadline: Annotated[datetime, strawberry.argument(description="The new deadline, with offset.")],
+        reason: Annotated[str, strawberry.argument(description="Why; shown to the enterprise.")],
+    ) -> NoticePayload:
         try:
             notice = await notices.extend_deadline(
                 actor_of(info), parse_id(notice_id, "noticeId", "Notice"), deadline, reason
@@ -109,9 +149,16 @@ class ComplianceMutations:
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
-        description="Submit, or after a rejection resubmit, a compliance application (enterprise, before the deadline).",
+        description=(
+            "Submit, or after a rejection resubmit, a compliance application "
+            "(enterprise, before the deadline)."
+        ),
     )
-    async def submit_application(self, info: Info, input: SubmitApplicationInput) -> ApplicationPayload:
+    async def submit_application(
+        self,
+        info: Info,
+        input: Annotated[SubmitApplicationInput, strawberry.argument(description="The application.")],
+    ) -> ApplicationPayload:
         try:
             application = await applications.submit_application(
                 actor_of(info),
@@ -128,8 +175,14 @@ class ComplianceMutations:
             return ApplicationPayload.failed(error)
         return ApplicationPayload(application=application)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Approve or reject an application (regulator in scope).")
-    async def review_application(self, info: Info, input: ReviewApplicationInput) -> ApplicationPayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Approve or reject an application (regulator in scope)."
+    )
+    async def review_application(
+        self,
+        info: Info,
+        input: Annotated[ReviewApplicationInput, strawberry.argument(description="The decision.")],
+    ) -> ApplicationPayload:
         try:
             application = await applications.review_application(
                 actor_of(info),
@@ -141,8 +194,15 @@ class ComplianceMutations:
             return ApplicationPayload.failed(error)
         return ApplicationPayload(application=application)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Mark inbox messages read (at most 100 ids).")
-    async def mark_messages_read(self, info: Info, ids: list[strawberry.ID]) -> MessagesPayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Mark inbox messages read (enterprise; at most 100 ids).",
+    )
+    async def mark_messages_read(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Your messages to mark read.")],
+    ) -> MessagesPayload:
         try:
             numbers = [parse_id(i, "ids", "Message") for i in ids[: inbox.MAX_IDS + 1]]
             messages = await inbox.mark_read(actor_of(info), numbers)

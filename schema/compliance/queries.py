@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -7,7 +9,7 @@ from schema.compliance.types import Application, Message, Notice
 from schema.context import actor_of
 from schema.enums import NoticeStatus
 from schema.errors import parse_id
-from schema.pagination import Connection, paginate
+from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
 from services import applications, inbox, notices
 from services.errors import ServiceError
@@ -19,14 +21,17 @@ class NoticeFilter:
     status: NoticeStatus | None = strawberry.field(default=None, description="Current status.")
     enterprise_id: strawberry.ID | None = strawberry.field(default=None, description="One enterprise.")
     region_prefix: str | None = strawberry.field(default=None, description="Enterprise region code prefix.")
-    industry_code: str | None = strawberry.field(default=None, description="Enterprise GB/T 4754 code or prefix.")
+    industry_code: str | None = strawberry.field(
+        default=None, description="Enterprise GB/T 4754 code or prefix."
+    )
 
 
 def _notice_filter(where: NoticeFilter | None) -> notices.NoticeFilter | None:
     if where is None:
         return None
     try:
-        enterprise_id = parse_id(where.enterprise_id, "enterpriseId", "Enterprise") if where.enterprise_id else None
+        given = where.enterprise_id is not None
+        enterprise_id = parse_id(where.enterprise_id, "enterpriseId", "Enterprise") if given else None
     except ServiceError:
         enterprise_id = -1  # a malformed id matches nothing
     return notices.NoticeFilter(
@@ -41,7 +46,9 @@ def _notice_filter(where: NoticeFilter | None) -> notices.NoticeFilter | None:
 @strawberry.type
 class ComplianceQueries:
     @strawberry.field(permission_classes=AUTHENTICATED, description="One notice in your scope, or null.")
-    async def notice(self, info: Info, id: strawberry.ID) -> Notice | None:
+    async def notice(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")]
+    ) -> Notice | None:
         try:
             return await info.context.loaders.notice_by_id.load(parse_id(id, "id", "Notice"))
         except ServiceError:
@@ -49,27 +56,49 @@ class ComplianceQueries:
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="Notices in your scope, newest first.")
     async def notices(
-        self, info: Info, filter: NoticeFilter | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: Annotated[NoticeFilter | None, strawberry.argument(description="Conditions.")] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Notice]:
         query = notices.notices_for(actor_of(info), _notice_filter(filter))
         return await paginate(query, first, after, newest_first=True)
 
-    @strawberry.field(permission_classes=AUTHENTICATED, description="Every application against a notice, oldest first.")
-    async def applications(self, info: Info, notice_id: strawberry.ID) -> list[Application]:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED, description="Every application against a notice, oldest first."
+    )
+    async def applications(
+        self, info: Info, notice_id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")]
+    ) -> list[Application]:
         try:
-            return await info.context.loaders.applications_by_notice_id.load(parse_id(notice_id, "noticeId", "Notice"))
+            return await info.context.loaders.applications_by_notice_id.load(
+                parse_id(notice_id, "noticeId", "Notice")
+            )
         except ServiceError:
             return []
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="One application in your scope, or null.")
-    async def application(self, info: Info, id: strawberry.ID) -> Application | None:
+    async def application(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The application.")]
+    ) -> Application | None:
         try:
-            return await applications.applications_for(actor_of(info)).filter(id=parse_id(id, "id", "Application")).first()
+            return (
+                await applications.applications_for(actor_of(info))
+                .filter(id=parse_id(id, "id", "Application"))
+                .first()
+            )
         except ServiceError:
             return None
 
     @strawberry.field(permission_classes=AUTHENTICATED, description="Your enterprise's inbox, newest first.")
     async def messages(
-        self, info: Info, unread_only: bool = False, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        unread_only: Annotated[bool, strawberry.argument(description="Only unread messages.")] = False,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Message]:
-        return await paginate(inbox.messages_for(actor_of(info), unread_only), first, after, newest_first=True)
+        return await paginate(
+            inbox.messages_for(actor_of(info), unread_only), first, after, newest_first=True
+        )

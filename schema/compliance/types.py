@@ -13,11 +13,15 @@ from schema.scalars import Ratio, Tonnes
 from services import workflow
 
 
-@strawberry.type(description="An uploaded PDF, PNG or JPEG file. Download it from `url` with your bearer token.")
+@strawberry.type(
+    description="An uploaded PDF, PNG or JPEG file. Download it from `url` with your bearer token."
+)
 class Document:
     id: strawberry.ID = strawberry.field(description="Opaque identifier.")
     filename: str = strawberry.field(description="The name it was uploaded under.")
-    content_type: str = strawberry.field(description="Detected from the content: application/pdf, image/png or image/jpeg.")
+    content_type: str = strawberry.field(
+        description="Detected from the content: application/pdf, image/png or image/jpeg."
+    )
     size: int = strawberry.field(description="Size in bytes.")
     sha256: str = strawberry.field(description="SHA-256 of the content, hex.")
     created_at: datetime = strawberry.field(description="When it was uploaded.")
@@ -36,7 +40,9 @@ class TimelineEntry:
     entity_id: strawberry.ID = strawberry.field(description="Which notice or application.")
     from_status: NoticeStatus | None = strawberry.field(description="Notice status before.")
     to_status: NoticeStatus | None = strawberry.field(description="Notice status after.")
-    reason: str | None = strawberry.field(description="Reason given, for rejections, overrides and extensions.")
+    reason: str | None = strawberry.field(
+        description="Reason given, for rejections, overrides and extensions."
+    )
 
     @strawberry.field(description="Username of who did it; null for the system.")
     async def actor_name(self, root: strawberry.Parent[models.AuditEvent], info: Info) -> str | None:
@@ -49,18 +55,28 @@ class TimelineEntry:
 class Application:
     id: strawberry.ID = strawberry.field(description="Opaque identifier.")
     status: ApplicationStatus = strawberry.field(description="UNDER_REVIEW, APPROVED or REJECTED.")
-    verified_emissions: Tonnes = strawberry.field(description="Verified emissions (经核准的碳排放量), the amount due.")
+    verified_emissions: Tonnes = strawberry.field(
+        description="Verified emissions (经核准的碳排放量), the amount due."
+    )
     offsets: Tonnes = strawberry.field(description="Offsets (抵消量, e.g. CCER) offered.")
     purchased_allowances: Tonnes = strawberry.field(description="Allowances bought on the market.")
     allowance: Tonnes = strawberry.field(description="The notice's allowance, as snapshotted.")
-    usable_offsets: Tonnes = strawberry.field(description="Offsets counted: at most the notice's cap ratio of the verified emissions.")
-    balance: int = strawberry.field(description="allowance + purchased + usable offsets - verified emissions; negative is a shortfall.")
-    offsets_over_cap: bool = strawberry.field(description="Whether the offsets offered exceed the cap (the excess is not counted).")
+    usable_offsets: Tonnes = strawberry.field(
+        description="Offsets counted: at most the notice's cap ratio of the verified emissions."
+    )
+    balance: Tonnes = strawberry.field(
+        description="allowance + purchased + usable offsets - verified emissions; negative is a shortfall."
+    )
+    offsets_over_cap: bool = strawberry.field(
+        description="Whether the offsets offered exceed the cap (the excess is not counted)."
+    )
     note: str = strawberry.field(description="The enterprise's note.")
     idempotency_key: str | None = strawberry.field(description="The key the submission carried.")
     submitted_at: datetime = strawberry.field(description="When it was submitted.")
     decided_at: datetime | None = strawberry.field(description="When it was decided.")
-    decision_reason: str | None = strawberry.field(description="Rejection reason, or the override reason of an approved shortfall.")
+    decision_reason: str | None = strawberry.field(
+        description="Rejection reason, or the override reason of an approved shortfall."
+    )
 
     @strawberry.field(description="Surplus in tonnes (0 when short).")
     def surplus(self, root: strawberry.Parent[models.Application]) -> Tonnes:
@@ -79,7 +95,9 @@ class Application:
         return await info.context.loaders.notice_by_id.load(root.notice_id)
 
 
-@strawberry.type(description="A compliance notice (履约通知书): allowance, rules, deadline and where it stands.")
+@strawberry.type(
+    description="A compliance notice (履约通知书): allowance, rules, deadline and where it stands."
+)
 class Notice:
     id: strawberry.ID = strawberry.field(description="Opaque identifier.")
     year: int = strawberry.field(description="Compliance year.")
@@ -87,7 +105,9 @@ class Notice:
     allowance: Tonnes = strawberry.field(description="Allowance snapshotted at issue.")
     deadline: datetime = strawberry.field(description="Applications are accepted until this instant.")
     ack_window_hours: int = strawberry.field(description="Hours the enterprise has to acknowledge receipt.")
-    offset_cap_ratio: Ratio = strawberry.field(description="Largest share of verified emissions offsets may cover.")
+    offset_cap_ratio: Ratio = strawberry.field(
+        description="Largest share of verified emissions offsets may cover."
+    )
     allow_banking: bool = strawberry.field(description="Whether a surplus may carry over to later years.")
     title: str = strawberry.field(description="Title of the notice.")
     body: str = strawberry.field(description="Text of the notice.")
@@ -114,12 +134,18 @@ class Notice:
         return await info.context.loaders.applications_by_notice_id.load(root.id)
 
     @strawberry.field(description="The most recent application, if any.")
-    async def latest_application(self, root: strawberry.Parent[models.Notice], info: Info) -> Application | None:
+    async def latest_application(
+        self, root: strawberry.Parent[models.Notice], info: Info
+    ) -> Application | None:
         applications = await info.context.loaders.applications_by_notice_id.load(root.id)
         return applications[-1] if applications else None
 
-    @strawberry.field(description="The status the enterprise sees: that of the latest application (null before any).")
-    async def application_status(self, root: strawberry.Parent[models.Notice], info: Info) -> ApplicationStatus | None:
+    @strawberry.field(
+        description="The status the enterprise sees: that of the latest application (null before any)."
+    )
+    async def application_status(
+        self, root: strawberry.Parent[models.Notice], info: Info
+    ) -> ApplicationStatus | None:
         applications = await info.context.loaders.applications_by_notice_id.load(root.id)
         return applications[-1].status if applications else None
 
@@ -127,7 +153,9 @@ class Notice:
     async def rejection_reason(self, root: strawberry.Parent[models.Notice], info: Info) -> str | None:
         applications = await info.context.loaders.applications_by_notice_id.load(root.id)
         latest = applications[-1] if applications else None
-        return latest.decision_reason if latest and latest.status == models.ApplicationStatus.REJECTED else None
+        return (
+            latest.decision_reason if latest and latest.status == models.ApplicationStatus.REJECTED else None
+        )
 
     @strawberry.field(description="What you may do next with this notice.")
     def allowed_actions(self, root: strawberry.Parent[models.Notice], info: Info) -> list[NoticeAction]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -45,15 +47,25 @@ class AllowancePayload(Payload):
 @strawberry.type
 class EnterpriseMutations:
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Register an enterprise (admin).")
-    async def create_enterprise(self, info: Info, input: CreateEnterpriseInput) -> EnterprisePayload:
+    async def create_enterprise(
+        self,
+        info: Info,
+        input: Annotated[CreateEnterpriseInput, strawberry.argument(description="The enterprise.")],
+    ) -> EnterprisePayload:
         try:
             enterprise = await enterprises.create_enterprise(actor_of(info), **vars(input))
         except ServiceError as error:
             return EnterprisePayload.failed(error)
         return EnterprisePayload(enterprise=enterprise)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Correct an enterprise's data (admin).")
-    async def update_enterprise(self, info: Info, input: UpdateEnterpriseInput) -> EnterprisePayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Correct an enterprise's data (admin)."
+    )
+    async def update_enterprise(
+        self,
+        info: Info,
+        input: Annotated[UpdateEnterpriseInput, strawberry.argument(description="The changes.")],
+    ) -> EnterprisePayload:
         try:
             changes = {k: v for k, v in vars(input).items() if k != "id"}
             enterprise = await enterprises.update_enterprise(
@@ -69,7 +81,11 @@ class EnterpriseMutations:
         "Editable until a notice for that enterprise and year is issued (then ALLOWANCE_LOCKED).",
     )
     async def set_initial_allowance(
-        self, info: Info, enterprise_id: strawberry.ID, year: int, amount: Tonnes
+        self,
+        info: Info,
+        enterprise_id: Annotated[strawberry.ID, strawberry.argument(description="The enterprise.")],
+        year: Annotated[int, strawberry.argument(description="Compliance year (2000-2100).")],
+        amount: Annotated[Tonnes, strawberry.argument(description="Initial allowance in whole tonnes.")],
     ) -> AllowancePayload:
         try:
             allowance = await allowances.set_initial_allowance(

@@ -29,7 +29,9 @@ class Allowance:
 class Enterprise:
     id: strawberry.ID = strawberry.field(description="Opaque identifier.")
     name: str = strawberry.field(description="Registered name.")
-    credit_code: str = strawberry.field(description="Unified social credit code (统一社会信用代码, GB 32100).")
+    credit_code: str = strawberry.field(
+        description="Unified social credit code (统一社会信用代码, GB 32100)."
+    )
     region_code: str = strawberry.field(description="6-digit GB/T 2260 administrative division code.")
     industry_code: str = strawberry.field(description="GB/T 4754 industry code, e.g. 4411 thermal power.")
     sector: Sector = strawberry.field(description="National ETS sector.")
@@ -38,6 +40,9 @@ class Enterprise:
 
     @strawberry.field(description="The initial allowance for a year, if set.")
     async def allowance(
-        self, root: strawberry.Parent[models.Enterprise], info: Info, year: int
+        self,
+        root: strawberry.Parent[models.Enterprise],
+        info: Info,
+        year: Annotated[int, strawberry.argument(description="Compliance year.")],
     ) -> Annotated[Allowance | None, strawberry.lazy("schema.enterprises.types")]:
         return await info.context.loaders.allowance_by_enterprise_year.load((root.id, year))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +12,7 @@ from schema.errors import Payload, parse_id
 from schema.identity.types import User
 from schema.permissions import AUTHENTICATED
 from services import identity
+from services.access import Actor
 from services.errors import ServiceError
 
 
@@ -43,7 +45,12 @@ class IdentityMutations:
         description="Exchange a username and password for a bearer token. A failure never says "
         "whether the user exists (INVALID_CREDENTIALS)."
     )
-    async def login(self, info: Info, username: str, password: str) -> LoginPayload:
+    async def login(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="Sign-in name.")],
+        password: Annotated[str, strawberry.argument(description="Password.")],
+    ) -> LoginPayload:
         settings = info.context.settings
         try:
             session = await identity.login(
@@ -51,10 +58,13 @@ class IdentityMutations:
             )
         except ServiceError as error:
             return LoginPayload.failed(error)
+        info.context.signed_in = Actor.of(session.user)
         return LoginPayload(token=session.token, expires_at=session.expires_at, user=session.user)
 
     @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a user (admin).")
-    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+    async def create_user(
+        self, info: Info, input: Annotated[CreateUserInput, strawberry.argument(description="The account.")]
+    ) -> UserPayload:
         try:
             enterprise_id = (
                 parse_id(input.enterprise_id, "enterpriseId", "Enterprise")

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 import models
 from schema.enums import Role
+
+if TYPE_CHECKING:
+    from schema.enterprises.types import Enterprise
 
 
 @strawberry.type(description="A user account.")
@@ -24,7 +27,7 @@ class User:
     @strawberry.field(description="The enterprise an ENTERPRISE user belongs to.")
     async def enterprise(
         self, root: strawberry.Parent[models.User], info: Info
-    ) -> Annotated["Enterprise", strawberry.lazy("schema.enterprises.types")] | None:
+    ) -> Annotated[Enterprise, strawberry.lazy("schema.enterprises.types")] | None:
         if root.enterprise_id is None:
             return None
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)

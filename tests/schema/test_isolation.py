@@ -1,0 +1,401 @@
+"""Tenant isolation, operation by operation.
+
+Two enterprises: A in Guangzhou (440113) and B in Beijing (110105), each with a member and a
+notice whose application is under review. Five viewers: A's member, B's member, the Guangdong
+regulator (44), the Beijing regulator (11) and a national regulator (""). Each row of a table
+is one operation aimed at A's data (or listing everything); each column says what a viewer
+gets back: whose rows ("A", "B", "AB") or nothing ("-"), and for mutations the outcome code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from models import Application, AuditEvent, Document, Message, Notice
+from services.access import Actor
+from services.documents import FileStore
+from services.workflow import Action
+from tests.conftest import PDF, GraphQLClient, World, in_days
+from tests.schema.support import auth, code_of, tenant_data
+from tests.services.cycle import Cycle, issue
+
+VIEWERS = ("A member", "B member", "Guangdong", "Beijing", "national")
+
+
+@dataclass
+class Tenants:
+    a: Cycle
+    b: Cycle
+    national: Actor
+    owner: dict[tuple[str, str], str] = field(default_factory=dict)  # (typename, id) -> "A" or "B"
+
+    @classmethod
+    async def build(cls, world: World, files: FileStore) -> Tenants:
+        a = await Cycle.start(world, files, region="440113")
+        b = await Cycle.start(world, files, region="110105")
+        applications = {"A": await a.under_review(), "B": await b.under_review()}
+        tenants = cls(a, b, await world.regulator(""))
+        for letter, cycle in (("A", a), ("B", b)):
+            tenants.owner[("Enterprise", str(cycle.enterprise.id))] = letter
+            tenants.owner[("Notice", str(cycle.notice.id))] = letter
+            tenants.owner[("Application", str(applications[letter].id))] = letter
+            for model, typename, key in (
+                (Document, "Document", "enterprise_id"),
+                (Message, "Message", "enterprise_id"),
+                (AuditEvent, "TimelineEntry", "notice__enterprise_id"),
+            ):
+                for pk in await model.filter(**{key: cycle.enterprise.id}).values_list("id", flat=True):
+                    tenants.owner[(typename, str(pk))] = letter
+        return tenants
+
+    def viewer(self, name: str) -> Actor:
+        return {
+            "A member": self.a.member,
+            "B member": self.b.member,
+            "Guangdong": self.a.regulator,
+            "Beijing": self.b.regulator,
+            "national": self.national,
+        }[name]
+
+    async def variables(self) -> dict[str, str]:
+        application = await Application.get(notice_id=self.a.notice.id)
+        return {
+            "e": str(self.a.enterprise.id),
+            "n": str(self.a.notice.id),
+            "a": str(application.id),
+            "document": str(self.a.notice.document_id),
+            "report": str(application.report_id),
+        }
+
+    def whose(self, data: Any) -> str:
+        """Which tenants' rows a response holds: "A", "B", "AB" or "-"."""
+        found: set[str] = set()
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                if "__typename" in value and "id" in value:
+                    found.add(self.owner.get((value["__typename"], value["id"]), "?"))
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        walk(data)
+        return "".join(sorted(found)) or "-"
+
+
+@pytest.fixture
+async def tenants(world: World, files: FileStore) -> Tenants:
+    return await Tenants.build(world, files)
+
+
+ID = "__typename id"
+NOTICE_TREE = """
+  ROW
+  enterprise { ROW }
+  document { ROW }
+  applications { ROW report { ROW } notice { ROW } }
+  latestApplication { ROW }
+  timeline { ROW actorName }
+"""
+# ROW stands for the fields that identify a row: its type and id.
+QUERY_DOCUMENTS = {
+    "enterprise(id: A)": "query($e: ID!) { enterprise(id: $e) { ROW } }",
+    "enterprises": "{ enterprises { edges { node { ROW } } } }",
+    "enterprises(filter: 44)": '{ enterprises(filter: {regionPrefix: "44"}) { edges { node { ROW } } } }',
+    "allowance(A).enterprise": "query($e: ID!) { allowance(enterpriseId: $e, year: 2025) {enterprise{ROW}} }",
+    "notice(A's) and nested": "query($n: ID!) { notice(id: $n) { TREE } }",
+    "notices and nested": "{ notices { edges { node { TREE } } } }",
+    "notices(filter: A)": "query($e: ID!) { notices(filter: {enterpriseId: $e}) { edges { node { ROW } } } }",
+    "applications(A's notice)": "query($n: ID!) { applications(noticeId: $n) { ROW report { ROW } } }",
+    "application(A's) and nested": "query($a: ID!) { application(id: $a) { ROW notice {ROW} report {ROW} } }",
+    "messages { notice }": "{ messages { edges { node { ROW notice { ROW } } } } }",
+    "me { enterprise }": "{ me { enterprise { ROW } } }",
+}
+DOCUMENTS = {
+    name: document.replace("TREE", NOTICE_TREE).replace("ROW", ID)
+    for name, document in QUERY_DOCUMENTS.items()
+}
+
+# fmt: off
+QUERIES = [
+    # query                          A member  B member  Guangdong  Beijing  national
+    ("enterprise(id: A)",            "A",      "-",      "A",       "-",     "A"),
+    ("enterprises",                  "A",      "B",      "A",       "B",     "AB"),
+    ("enterprises(filter: 44)",      "A",      "-",      "A",       "-",     "A"),
+    ("allowance(A).enterprise",      "A",      "-",      "A",       "-",     "A"),
+    ("notice(A's) and nested",       "A",      "-",      "A",       "-",     "A"),
+    ("notices and nested",           "A",      "B",      "A",       "B",     "AB"),
+    ("notices(filter: A)",           "A",      "-",      "A",       "-",     "A"),
+    ("applications(A's notice)",     "A",      "-",      "A",       "-",     "A"),
+    ("application(A's) and nested",  "A",      "-",      "A",       "-",     "A"),
+    ("messages { notice }",          "A",      "B",      "-",       "-",     "-"),
+    ("me { enterprise }",            "A",      "B",      "-",       "-",     "-"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), [(q, row) for q, *row in QUERIES], ids=[q for q, *_ in QUERIES]
+)
+async def test_a_query_returns_only_the_rows_in_the_viewers_scope(
+    gql: GraphQLClient, tenants: Tenants, query: str, expected: list[str]
+) -> None:
+    variables = await tenants.variables()
+    seen = {}
+    for name in VIEWERS:
+        result = await gql(DOCUMENTS[query], variables, actor=tenants.viewer(name))
+        assert "errors" not in result, result
+        seen[name] = tenants.whose(result["data"])
+    assert seen == dict(zip(VIEWERS, expected, strict=True))
+
+
+# fmt: off
+DOWNLOADS = [
+    # GET /documents/{id} of         A member  B member  Guangdong  Beijing  national
+    ("document",                     "A",      "-",      "A",       "-",     "A"),  # A's notice document
+    ("report",                       "A",      "-",      "A",       "-",     "A"),  # A's verifier's report
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"), [(d, row) for d, *row in DOWNLOADS], ids=[d for d, *_ in DOWNLOADS]
+)
+async def test_a_document_downloads_only_within_the_viewers_scope(
+    http: httpx.AsyncClient, tenants: Tenants, document: str, expected: list[str]
+) -> None:
+    url = f"/documents/{(await tenants.variables())[document]}"
+    seen = {}
+    for name in VIEWERS:
+        response = await http.get(url, headers=auth(tenants.viewer(name)))
+        if response.status_code == 200:
+            assert response.content == PDF
+            seen[name] = "A"
+        else:
+            assert (response.status_code, response.json()) == (
+                404,
+                {"code": "NOT_FOUND", "message": "Document not found"},
+            )
+            seen[name] = "-"
+    assert seen == dict(zip(VIEWERS, expected, strict=True))
+
+
+async def test_a_document_probe_cannot_tell_out_of_scope_from_missing(
+    http: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    url = f"/documents/{(await tenants.variables())['document']}"
+    outside = await http.get(url, headers=auth(tenants.b.member))
+    for missing in ("/documents/999999", "/documents/abc", "/documents/99999999999"):
+        response = await http.get(missing, headers=auth(tenants.b.member))
+        assert (response.status_code, response.json()) == (outside.status_code, outside.json())
+
+
+async def test_a_download_needs_a_token(http: httpx.AsyncClient, tenants: Tenants) -> None:
+    response = await http.get(f"/documents/{(await tenants.variables())['document']}")
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+
+
+# -- mutations ---------------------------------------------------------------------------------
+
+DENIED, MISSING = "PERMISSION_DENIED", "NOT_FOUND"
+
+
+async def _allowance_2026(t: Tenants) -> dict[str, Any]:
+    return {"enterpriseId": str(t.a.enterprise.id), "year": 2026, "amount": 500}
+
+
+async def _notice_2026(t: Tenants) -> dict[str, Any]:
+    await t.a.world.allowance(t.a.regulator, t.a.enterprise, 500, year=2026)
+    return {
+        "input": {
+            "enterpriseId": str(t.a.enterprise.id),
+            "year": 2026,
+            "deadline": in_days(30).isoformat(),
+            "ackWindowHours": 72,
+            "title": "2026",
+            "document": None,
+        }
+    }
+
+
+async def _unacknowledged_notice(t: Tenants) -> dict[str, Any]:
+    await t.a.world.allowance(t.a.regulator, t.a.enterprise, 500, year=2026)
+    return {"id": str((await issue(t.a.regulator, t.a.files, t.a.enterprise, year=2026)).id)}
+
+
+async def _rejected_notice(t: Tenants) -> dict[str, Any]:
+    await t.a.review(await Application.get(notice_id=t.a.notice.id), Action.REJECT, "seal missing")
+    return {"input": {"noticeId": str(t.a.notice.id), "verifiedEmissions": 900, "report": None}}
+
+
+async def _application(t: Tenants) -> dict[str, Any]:
+    return {"input": {"applicationId": (await t.variables())["a"], "decision": "APPROVE"}}
+
+
+async def _deadline(t: Tenants) -> dict[str, Any]:
+    return {"id": str(t.a.notice.id), "deadline": in_days(60).isoformat()}
+
+
+async def _messages(t: Tenants) -> dict[str, Any]:
+    return {
+        "ids": [
+            str(i) for i in await Message.filter(enterprise_id=t.a.enterprise.id).values_list("id", flat=True)
+        ]
+    }
+
+
+async def _enterprise(t: Tenants) -> dict[str, Any]:
+    return {"id": str(t.a.enterprise.id)}
+
+
+ATTEMPTS = {  # mutation: (document, arrange: the variables aimed at A's data)
+    "setInitialAllowance": (
+        "mutation($enterpriseId: ID!, $year: Int!, $amount: Tonnes!) { setInitialAllowance("
+        "enterpriseId: $enterpriseId, year: $year, amount: $amount) { errors { code } allowance { year } } }",
+        _allowance_2026,
+    ),
+    "issueNotice": (
+        "mutation($input: IssueNoticeInput!) { issueNotice(input: $input) { errors { code } notice {id} } }",
+        _notice_2026,
+    ),
+    "acknowledgeNotice": (
+        "mutation($id: ID!) { acknowledgeNotice(noticeId: $id) { errors { code } notice { id } } }",
+        _unacknowledged_notice,
+    ),
+    "submitApplication": (
+        "mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { errors { code } "
+        "application { id } } }",
+        _rejected_notice,
+    ),
+    "reviewApplication": (
+        "mutation($input: ReviewApplicationInput!) { reviewApplication(input: $input) { errors { code } "
+        "application { id } } }",
+        _application,
+    ),
+    "extendDeadline": (
+        "mutation($id: ID!, $deadline: DateTime!) { extendDeadline(noticeId: $id, deadline: $deadline, "
+        'reason: "flood") { errors { code } notice { id } } }',
+        _deadline,
+    ),
+    "markMessagesRead": (
+        "mutation($ids: [ID!]!) { markMessagesRead(ids: $ids) { errors { code } messages { id } } }",
+        _messages,
+    ),
+    "updateEnterprise": (
+        'mutation($id: ID!) { updateEnterprise(input: {id: $id, name: "Renamed"}) { errors { code } '
+        "enterprise { id } } }",
+        _enterprise,
+    ),
+    "createUser": (
+        'mutation($id: ID!) { createUser(input: {username: "a_second", password: "password-123", '
+        "role: ENTERPRISE, enterpriseId: $id}) { errors { code } user { id } } }",
+        _enterprise,
+    ),
+}
+
+# fmt: off
+MUTATIONS = [
+    # mutation aimed at A      A member  B member   Guangdong  Beijing  national
+    ("setInitialAllowance",    DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("issueNotice",            DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("acknowledgeNotice",      "ok",     MISSING,   DENIED,    DENIED,  DENIED),
+    ("submitApplication",      "ok",     MISSING,   DENIED,    DENIED,  DENIED),
+    ("reviewApplication",      DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("extendDeadline",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("markMessagesRead",       "ok",     "ignored", DENIED,    DENIED,  DENIED),
+    ("updateEnterprise",       DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
+    ("createUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
+]
+# fmt: on
+UPLOADS = {"issueNotice": "input.document", "submitApplication": "input.report"}
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"), [(m, row) for m, *row in MUTATIONS], ids=[m for m, *_ in MUTATIONS]
+)
+async def test_a_mutation_reaches_only_the_data_in_the_viewers_scope(
+    gql: GraphQLClient,
+    world: World,
+    files: FileStore,
+    mutation: str,
+    expected: list[str],
+) -> None:
+    document, arrange = ATTEMPTS[mutation]
+    outcomes = {}
+    for name in VIEWERS:
+        # A fresh pair of tenants for every viewer, so one viewer's success is not the next
+        # one's "already done"; the earlier pairs stay, and stay untouched.
+        tenants = await Tenants.build(world, files)
+        variables = await arrange(tenants)
+        before = {
+            "A": await tenant_data(tenants.a.enterprise.id),
+            "B": await tenant_data(tenants.b.enterprise.id),
+        }
+        if mutation in UPLOADS:
+            upload = {UPLOADS[mutation]: ("document.pdf", PDF, "application/pdf")}
+            result = await gql.upload(document, variables, files=upload, actor=tenants.viewer(name))
+        else:
+            result = await gql(document, variables, actor=tenants.viewer(name))
+        outcome = code_of(result, mutation)
+        returned = [v for k, v in result["data"][mutation].items() if k != "errors"]
+        outcomes[name] = "ignored" if outcome == "ok" and returned == [[]] else outcome
+        after = {
+            "A": await tenant_data(tenants.a.enterprise.id),
+            "B": await tenant_data(tenants.b.enterprise.id),
+        }
+        assert after["B"] == before["B"], f"{name}: B's data changed"
+        if outcomes[name] == "ok" and mutation not in ("updateEnterprise", "createUser"):
+            assert after["A"] != before["A"], f"{name}: the mutation reported success but changed nothing"
+        else:
+            assert after["A"] == before["A"], f"{name}: a refused mutation changed A's data"
+    assert outcomes == dict(zip(VIEWERS, expected, strict=True))
+
+
+# -- nested fields apply scope themselves -------------------------------------------------------
+
+
+async def test_a_nested_field_never_follows_a_reference_into_another_tenant(
+    gql: GraphQLClient, tenants: Tenants
+) -> None:
+    # Rows the services would never write: B's inbox message and B's notice pointing at A's
+    # notice and A's document. The loaders behind Message.notice and Notice.document filter by
+    # the viewer's scope themselves, so the reference leads nowhere rather than into A.
+    await Message.create(
+        enterprise_id=tenants.b.enterprise.id,
+        kind="NOTICE",
+        title="stray",
+        body="",
+        notice_id=tenants.a.notice.id,
+    )
+    await Notice.filter(id=tenants.b.notice.id).update(document_id=tenants.a.notice.document_id)
+    result = await gql(
+        f"{{ messages {{ edges {{ node {{ title notice {{ {ID} }} }} }} }}"
+        f" notices {{ edges {{ node {{ {ID} document {{ {ID} }} }} }} }} }}",
+        actor=tenants.b.member,
+    )
+    stray = [e["node"] for e in result["data"]["messages"]["edges"] if e["node"]["title"] == "stray"]
+    assert stray == [{"title": "stray", "notice": None}]
+    assert result["data"]["notices"]["edges"][0]["node"]["document"] is None
+    assert tenants.whose(result["data"]) == "B"
+
+
+async def test_an_enterprise_moved_to_another_region_moves_out_of_the_old_regulators_sight(
+    gql: GraphQLClient, tenants: Tenants, world: World
+) -> None:
+    admin = await world.admin()
+    moved = await gql(
+        'mutation($id: ID!) { updateEnterprise(input: {id: $id, regionCode: "110108"}) { errors { code } } }',
+        {"id": str(tenants.a.enterprise.id)},
+        actor=admin,
+    )
+    assert moved["data"]["updateEnterprise"]["errors"] == []
+    guangdong = await gql(DOCUMENTS["notices and nested"], actor=tenants.a.regulator)
+    beijing = await gql(DOCUMENTS["notices and nested"], actor=tenants.b.regulator)
+    assert "errors" not in guangdong and "errors" not in beijing
+    assert (tenants.whose(guangdong["data"]), tenants.whose(beijing["data"])) == ("-", "AB")
