@@ -1,26 +1,108 @@
-"""The /graphql endpoint: strawberry's ASGI view with our context."""
+"""The /graphql endpoint: strawberry's ASGI view with our context, speaking GraphQL over HTTP.
+
+A client that asks for `application/graphql-response+json` gets the spec's answer: that
+media type, and a request error (unparsable document, failed validation, bad variables)
+comes back as 400 without a `data` entry. Every other client gets stock strawberry:
+`application/json`, status 200 and `"data": null`.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.auth import authenticate
 from api.settings import Settings
 from schema.context import Context
 from services.documents import FileStore
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
 
-class GraphQLView(GraphQL):
+
+def response_media_type(accept: str | None) -> str:
+    """GRAPHQL_RESPONSE when the Accept header names it at least as gladly as JSON, else JSON.
+
+    Only an explicit mention counts: `*/*`, a missing header and legacy clients keep JSON.
+    """
+    graphql_q = json_q = 0.0
+    for entry in (accept or "").split(","):
+        media_type, *params = (part.strip().lower() for part in entry.split(";"))
+        q = next((_quality(p[2:]) for p in params if p.startswith("q=")), 1.0)
+        if media_type == GRAPHQL_RESPONSE:
+            graphql_q = max(graphql_q, q)
+        elif media_type in (JSON, "application/*", "*/*"):
+            json_q = max(json_q, q)
+    return GRAPHQL_RESPONSE if graphql_q > 0 and graphql_q >= json_q else JSON
+
+
+def _quality(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: the document did not parse or validate, or the variables did not coerce.
+
+    Errors raised while executing fields carry a path; these never do.
+    """
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.settings = settings
         self.files = FileStore(settings.upload_dir, settings.upload_max_bytes)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         actor = await authenticate(request, self.settings.secret_key)
-        return Context(settings=self.settings, files=self.files, actor=actor, request=request, response=response)
+        return Context(
+            settings=self.settings, files=self.files, actor=actor, request=request, response=response
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        # The per-request response carries the negotiated media type on to create_response.
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if (
+            is_request_error(result)
+            and response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE
+        ):
+            del response["data"]
+        return response
+
+    def encode_json(self, data: object) -> str:
+        # Chinese names stay readable in raw responses; JSON is UTF-8 either way.
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if (
+                isinstance(response_data, dict)
+                and "data" not in response_data
+                and not sub_response.status_code
+            ):
+                response.status_code = 400
+        return response
