@@ -1,0 +1,29 @@
+# CCMS API and worker image. Without DATABASE_URL it runs the embedded default
+# (SQLite, uploads and secret key under /data); docker-compose.yml wires PostgreSQL and Redis.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Install the package (and only the package: see .dockerignore and [tool.setuptools] in pyproject.toml).
+WORKDIR /src
+COPY . .
+RUN pip install . && rm -rf build *.egg-info
+
+# Run as an unprivileged user from a directory that holds no source, so the installed package is what runs.
+# /data/uploads exists in the image so that a fresh named volume mounted on /data inherits the owner.
+RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home ccms \
+    && mkdir -p /data/uploads \
+    && chown -R ccms:ccms /data
+WORKDIR /data
+USER ccms
+
+ENV CCMS_HOST=0.0.0.0 \
+    CCMS_PORT=8000 \
+    CCMS_VAR_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8000
+
+CMD ["ccms", "serve"]
