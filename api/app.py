@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
+from tortoise import Tortoise
 
 from api import db
 from api.documents import download
@@ -24,7 +25,12 @@ MULTIPART_OVERHEAD = 1024 * 1024
 
 
 async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+    """Liveness and readiness: answers 503 when the database does not."""
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception:  # any failure means not ready
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "up"})
 
 
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:

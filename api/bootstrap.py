@@ -41,8 +41,16 @@ async def bootstrap(admin_username: str, admin_password: str | None, *, demo: bo
 
 
 async def _demo() -> None:
-    await create_user(None, username="gd_regulator", password=DEMO_PASSWORD["regulator"], role=Role.REGULATOR, region_prefix="44")
-    await create_user(None, username="national_regulator", password=DEMO_PASSWORD["regulator"], role=Role.REGULATOR)
+    await create_user(
+        None,
+        username="gd_regulator",
+        password=DEMO_PASSWORD["regulator"],
+        role=Role.REGULATOR,
+        region_prefix="44",
+    )
+    await create_user(
+        None, username="national_regulator", password=DEMO_PASSWORD["regulator"], role=Role.REGULATOR
+    )
     for username, name, region, org, industry, sector in DEMO_ENTERPRISES:
         enterprise = await Enterprise.create(
             name=name,
@@ -52,5 +60,9 @@ async def _demo() -> None:
             sector=sector,
         )
         await create_user(
-            None, username=username, password=DEMO_PASSWORD["enterprise"], role=Role.ENTERPRISE, enterprise_id=enterprise.id
+            None,
+            username=username,
+            password=DEMO_PASSWORD["enterprise"],
+            role=Role.ENTERPRISE,
+            enterprise_id=enterprise.id,
         )

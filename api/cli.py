@@ -16,7 +16,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="ccms", description="Carbon compliance management system")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, seed an empty database, and serve the API")
-    serve.add_argument("--workers", type=int, default=1, help="API processes (several need REDIS_URL for subscriptions)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="API processes (several need REDIS_URL for subscriptions)"
+    )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip migrations (when several replicas start together, run `ccms migrate` once first)",
+    )
     commands.add_parser("migrate", help="apply database migrations")
     create = commands.add_parser("create-user", help="create a user without signing in")
     create.add_argument("username")
@@ -34,18 +41,19 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "create-user":
         _create_user(settings, args)
     elif args.command == "serve":
-        _serve(settings, args.workers)
+        _serve(settings, args.workers, migrate=not args.no_migrate)
     elif args.command == "worker":
         _worker(settings)
 
 
-def _serve(settings: Settings, workers: int) -> None:
+def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
     import uvicorn
 
     from api.bootstrap import bootstrap
 
     async def prepare() -> list[str]:
-        await db.migrate(settings.database_url)
+        if migrate:
+            await db.migrate(settings.database_url)
         await db.init_db(settings.database_url)
         try:
             return await bootstrap(
@@ -58,7 +66,12 @@ def _serve(settings: Settings, workers: int) -> None:
         print(line, flush=True)
     print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
     uvicorn.run(
-        "api.main:app", host=settings.host, port=settings.port, workers=workers, log_level="info", proxy_headers=True
+        "api.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
     )
 
 
@@ -69,6 +82,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     password = args.password or getpass.getpass("Password: ")
 
     async def run() -> None:
+        await db.migrate(settings.database_url)  # idempotent; an operator may run this first
         await db.init_db(settings.database_url)
         try:
             await create_user(
@@ -96,3 +110,7 @@ def _worker(settings: Settings) -> None:
 
     sys.argv = ["dramatiq", "workers.actors", "--processes", "1", "--threads", "4"]
     sys.exit(dramatiq_main())
+
+
+if __name__ == "__main__":
+    main()

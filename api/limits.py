@@ -43,8 +43,8 @@ class BodyTooLarge(Exception):
 
 async def _too_large(send: Send, max_bytes: int) -> None:
     body = (
-        b'{"errors":[{"message":"Request body larger than %d bytes","extensions":{"code":"DOCUMENT_TOO_LARGE"}}]}'
-        % max_bytes
+        b'{"errors":[{"message":"Request body larger than %d bytes",'
+        b'"extensions":{"code":"DOCUMENT_TOO_LARGE"}}]}' % max_bytes
     )
     await send(
         {

@@ -100,9 +100,7 @@ class Application(Model):
         "models.Enterprise", related_name="applications", on_delete=fields.RESTRICT
     )
     enterprise_id: int
-    status = fields.CharEnumField(
-        ApplicationStatus, max_length=16, default=ApplicationStatus.UNDER_REVIEW
-    )
+    status = fields.CharEnumField(ApplicationStatus, max_length=16, default=ApplicationStatus.UNDER_REVIEW)
     verified_emissions = fields.BigIntField()
     offsets = fields.BigIntField()
     purchased_allowances = fields.BigIntField()

@@ -11,7 +11,8 @@ import socket
 import uuid
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_ADMIN_URL = os.environ.get("CCMS_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+# The maintenance database `postgres` exists on every server; test databases are created beside it.
+PG_ADMIN_URL = os.environ.get("CCMS_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CCMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

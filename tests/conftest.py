@@ -111,7 +111,9 @@ _serial = itertools.count(1)
 class World:
     """Builders for the usual cast: enterprises, regulators, enterprise users."""
 
-    async def enterprise(self, region: str = "440113", sector: Sector = Sector.POWER, name: str | None = None) -> Enterprise:
+    async def enterprise(
+        self, region: str = "440113", sector: Sector = Sector.POWER, name: str | None = None
+    ) -> Enterprise:
         n = next(_serial)
         return await Enterprise.create(
             name=name or f"Enterprise {n}",
@@ -121,7 +123,9 @@ class World:
             sector=sector,
         )
 
-    async def user(self, role: Role, *, region_prefix: str = "", enterprise: Enterprise | None = None) -> Actor:
+    async def user(
+        self, role: Role, *, region_prefix: str = "", enterprise: Enterprise | None = None
+    ) -> Actor:
         user = await create_user(
             None,
             username=f"{role.value.lower()}{next(_serial)}",
@@ -141,7 +145,9 @@ class World:
     async def member(self, enterprise: Enterprise) -> Actor:
         return await self.user(Role.ENTERPRISE, enterprise=enterprise)
 
-    async def allowance(self, regulator: Actor, enterprise: Enterprise, amount: int = 100_000, year: int = 2025) -> None:
+    async def allowance(
+        self, regulator: Actor, enterprise: Enterprise, amount: int = 100_000, year: int = 2025
+    ) -> None:
         await set_initial_allowance(regulator, enterprise.id, year, amount)
 
 
@@ -164,14 +170,21 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, actor: Actor | None = None) -> dict[str, Any]:
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, actor: Actor | None = None
+    ) -> dict[str, Any]:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=self._auth(actor)
         )
         return response.json()
 
     async def upload(
-        self, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes, str]], *, actor: Actor | None = None
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        *,
+        actor: Actor | None = None,
     ) -> dict[str, Any]:
         """A GraphQL multipart request: `files` maps a variable path (e.g. "input.document") to a file."""
         import json
@@ -199,7 +212,9 @@ async def app(settings: Settings, db: str) -> Any:
 
 @pytest_asyncio.fixture
 async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ccms.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ccms.test"
+    ) as client:
         yield client
 
 
