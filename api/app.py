@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
-from api import db
+from api import runtime
 from api.documents import download
 from api.graphql import GraphQLView
 from api.limits import BodySizeLimit
@@ -40,13 +40,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if manage_db:
-            await db.init_db(settings.database_url)
+        view.hub = (await runtime.start(settings, manage_db=manage_db)).hub
         try:
             yield
         finally:
-            if manage_db:
-                await db.close_db()
+            view.hub = None
+            await runtime.stop(manage_db=manage_db)
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)]
     if settings.cors_origins:

@@ -1,9 +1,10 @@
-"""The `ccms` command: serve, migrate, create-user, worker."""
+"""The `ccms` command: serve, migrate, create-user, worker, scheduler."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 
@@ -17,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, seed an empty database, and serve the API")
     serve.add_argument(
-        "--workers", type=int, default=1, help="API processes (several need REDIS_URL for subscriptions)"
+        "--workers", type=int, default=1, help="API processes (several need REDIS_URL to share subscriptions)"
     )
     serve.add_argument(
         "--no-migrate",
@@ -31,7 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--region-prefix", default="")
     create.add_argument("--enterprise-id", type=int)
     create.add_argument("--password", help="read from the terminal when omitted")
-    commands.add_parser("worker", help="run the background job workers (needs REDIS_URL)")
+    worker = commands.add_parser("worker", help="run the dramatiq job workers (needs REDIS_URL)")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=8)
+    commands.add_parser("scheduler", help="run the periodic sweep (alarms, deadlines, reminders)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -43,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         _serve(settings, args.workers, migrate=not args.no_migrate)
     elif args.command == "worker":
-        _worker(settings)
+        _worker(settings, args.processes, args.threads)
+    elif args.command == "scheduler":
+        _scheduler(settings)
 
 
 def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
@@ -103,13 +109,31 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Created {args.role.lower()} {args.username!r}.")
 
 
-def _worker(settings: Settings) -> None:
+def _worker(settings: Settings, processes: int, threads: int) -> None:
     if not settings.redis_url:
-        sys.exit("ccms worker needs REDIS_URL; the embedded default runs jobs inside `ccms serve`.")
+        sys.exit("ccms worker needs REDIS_URL; the embedded default runs its jobs inside `ccms serve`.")
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.actors", "--processes", "1", "--threads", "4"]
+    sys.argv = ["dramatiq", "workers.actors", "--processes", str(processes), "--threads", str(threads)]
     sys.exit(dramatiq_main())
+
+
+def _scheduler(settings: Settings) -> None:
+    """Sweep every CCMS_SWEEP_INTERVAL_SECONDS. Two schedulers by mistake are harmless:
+    every sweep step is idempotent."""
+    from api import runtime
+    from workers.inprocess import periodic_sweep
+
+    async def run() -> None:
+        await runtime.start(settings, listen=False)
+        try:
+            print(f"Sweeping every {settings.sweep_interval_seconds:g} s", flush=True)
+            await periodic_sweep(settings.sweep_interval_seconds)
+        finally:
+            await runtime.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 if __name__ == "__main__":

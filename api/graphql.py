@@ -15,13 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from api.auth import authenticate
+from api.auth import authenticate, bearer_token
+from api.hub import MemoryHub
 from api.settings import Settings
 from schema.context import Context
 from services.documents import FileStore
+from services.identity import actor_for_token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -64,15 +68,37 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: Any, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.settings = settings
         self.files = FileStore(settings.upload_dir, settings.upload_max_bytes)
+        self.hub: MemoryHub | None = None  # set by the app's lifespan
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         actor = await authenticate(request, self.settings.secret_key)
         return Context(
-            settings=self.settings, files=self.files, actor=actor, request=request, response=response
+            settings=self.settings,
+            files=self.files,
+            actor=actor,
+            request=request,
+            response=response,
+            hub=self.hub,
         )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Authenticate a WebSocket from its connection_init payload (browsers cannot set
+        headers there): {"authorization": "Bearer <token>"}. No valid token, no connection."""
+        params = context.connection_params or {}
+        token = bearer_token(str(params.get("authorization") or params.get("Authorization") or ""))
+        if token:
+            context.actor = await actor_for_token(token, self.settings.secret_key)
+        if context.actor is None or context.hub is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        return {"user": context.actor.username}
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         # The per-request response carries the negotiated media type on to create_response.

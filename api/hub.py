@@ -89,18 +89,22 @@ class RedisHub(MemoryHub):
     """Redis pub/sub across processes. Pub/sub is at-most-once: after a reconnect every
     local subscriber receives RESYNC so clients refetch from the database."""
 
-    def __init__(self, url: str, max_queue: int = 256, retry_seconds: float = 0.5) -> None:
+    def __init__(
+        self, url: str, max_queue: int = 256, retry_seconds: float = 0.5, listen: bool = True
+    ) -> None:
         super().__init__(max_queue)
         from redis.asyncio import Redis
 
         self.redis = Redis.from_url(url)
         self.retry_seconds = retry_seconds
+        self.listen = listen
         self.listener: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
     async def start(self) -> None:
-        self.listener = asyncio.create_task(self._listen(), name="ccms-event-listener")
-        await asyncio.wait_for(self.ready.wait(), timeout=10)
+        if self.listen:  # publishers only (workers, scheduler) need no listener
+            self.listener = asyncio.create_task(self._listen(), name="ccms-event-listener")
+            await asyncio.wait_for(self.ready.wait(), timeout=10)
 
     async def stop(self) -> None:
         if self.listener:
@@ -137,7 +141,3 @@ class RedisHub(MemoryHub):
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
-
-
-def create_hub(redis_url: str | None) -> MemoryHub:
-    return RedisHub(redis_url) if redis_url else MemoryHub()

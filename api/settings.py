@@ -45,6 +45,11 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 2000
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    sweep_interval_seconds: float = 60.0
+    subscriber_queue_size: int = 256
+    alarm_webhook_url: str | None = None
+    alarm_webhook_secret: str = ""
+    alarm_webhook_max_attempts: int = 8
 
     @property
     def embedded(self) -> bool:
@@ -73,6 +78,14 @@ class Settings:
             max_tokens=_int("CCMS_MAX_TOKENS", cls.max_tokens),
             cors_origins=tuple(
                 o.strip() for o in os.environ.get("CCMS_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
+            # At least 1 s: the sweep is idempotent but not free.
+            sweep_interval_seconds=max(1.0, float(os.environ.get("CCMS_SWEEP_INTERVAL_SECONDS") or 60)),
+            subscriber_queue_size=_int("CCMS_SUBSCRIBER_QUEUE_SIZE", cls.subscriber_queue_size),
+            alarm_webhook_url=os.environ.get("CCMS_ALARM_WEBHOOK_URL") or None,
+            alarm_webhook_secret=os.environ.get("CCMS_ALARM_WEBHOOK_SECRET", ""),
+            alarm_webhook_max_attempts=_int(
+                "CCMS_ALARM_WEBHOOK_MAX_ATTEMPTS", cls.alarm_webhook_max_attempts
             ),
         )
 

@@ -1,11 +1,33 @@
 """Tortoise models: tables and constraints only; workflow rules live in services/."""
 
-from models.compliance import Allowance, Application, AuditEvent, Document, Message, Notice
+from models.compliance import (
+    Alarm,
+    Allowance,
+    Application,
+    AuditEvent,
+    Document,
+    Message,
+    Notice,
+    Reminder,
+    WebhookDelivery,
+)
 from models.enterprises import Enterprise
-from models.enums import ApplicationStatus, MessageKind, NoticeStatus, Role, Sector
+from models.enums import (
+    AlarmKind,
+    AlarmStatus,
+    ApplicationStatus,
+    MessageKind,
+    NoticeStatus,
+    ReminderKind,
+    Role,
+    Sector,
+)
 from models.identity import User
 
 __all__ = [
+    "Alarm",
+    "AlarmKind",
+    "AlarmStatus",
     "Allowance",
     "Application",
     "ApplicationStatus",
@@ -16,7 +38,10 @@ __all__ = [
     "MessageKind",
     "Notice",
     "NoticeStatus",
+    "Reminder",
+    "ReminderKind",
     "Role",
     "Sector",
     "User",
+    "WebhookDelivery",
 ]

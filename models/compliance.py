@@ -1,7 +1,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import ApplicationStatus, MessageKind, NoticeStatus
+from models.enums import AlarmKind, AlarmStatus, ApplicationStatus, MessageKind, NoticeStatus, ReminderKind
 
 
 class Allowance(Model):
@@ -79,6 +79,8 @@ class Notice(Model):
     )
     acknowledged_by_id: int | None
     acknowledged_at = fields.DatetimeField(null=True)
+    # issued_at + ack_window_hours, stored so the sweep can find late notices in SQL.
+    ack_due_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -159,13 +161,17 @@ class AuditEvent(Model):
 
 
 class Message(Model):
-    """An inbox message addressed to an enterprise (all its users read the same inbox)."""
+    """An inbox message for an enterprise, or for the regulators covering regulator_region.
+
+    All users of an enterprise share its inbox; likewise the regulators of a region.
+    """
 
     id = fields.IntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "models.Enterprise", related_name="messages", on_delete=fields.RESTRICT
+    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Enterprise", null=True, related_name="messages", on_delete=fields.RESTRICT
     )
-    enterprise_id: int
+    enterprise_id: int | None
+    regulator_region = fields.CharField(max_length=6, null=True, db_index=True)
     kind = fields.CharEnumField(MessageKind, max_length=24)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
@@ -179,3 +185,68 @@ class Message(Model):
     class Meta:
         table = "messages"
         indexes = (("enterprise_id", "read_at"),)
+
+
+class Alarm(Model):
+    """Raised once per notice and kind (the unique key makes duplicate checks harmless)."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(AlarmKind, max_length=24)
+    status = fields.CharEnumField(AlarmStatus, max_length=16, default=AlarmStatus.OPEN)
+    notice: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Notice", related_name="alarms", on_delete=fields.RESTRICT
+    )
+    notice_id: int
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="alarms", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    due_at = fields.DatetimeField()
+    raised_at = fields.DatetimeField()
+    acknowledged_late_at = fields.DatetimeField(null=True)
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    resolved_by_id: int | None
+    resolution_note = fields.TextField(null=True)
+
+    class Meta:
+        table = "alarms"
+        unique_together = (("notice", "kind"),)
+        indexes = (("status", "raised_at"),)
+
+
+class Reminder(Model):
+    """A deadline reminder sent to the enterprise, at most once per notice and kind."""
+
+    id = fields.IntField(primary_key=True)
+    notice: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Notice", related_name="reminders", on_delete=fields.RESTRICT
+    )
+    notice_id: int
+    kind = fields.CharEnumField(ReminderKind, max_length=16)
+    sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reminders"
+        unique_together = (("notice", "kind"),)
+
+
+class WebhookDelivery(Model):
+    """One attempt to POST an alarm to the configured webhook."""
+
+    id = fields.IntField(primary_key=True)
+    alarm: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Alarm", related_name="deliveries", on_delete=fields.RESTRICT
+    )
+    alarm_id: int
+    attempt = fields.IntField()
+    at = fields.DatetimeField()
+    status_code = fields.IntField(null=True)
+    error = fields.TextField(null=True)
+    succeeded = fields.BooleanField()
+
+    class Meta:
+        table = "webhook_deliveries"
+        unique_together = (("alarm", "attempt"),)

@@ -42,3 +42,21 @@ class MessageKind(StrEnum):
     NOTICE = "NOTICE"
     REVIEW_RESULT = "REVIEW_RESULT"
     DEADLINE_EXTENDED = "DEADLINE_EXTENDED"
+    DEADLINE_REMINDER = "DEADLINE_REMINDER"
+    OVERDUE = "OVERDUE"
+    ALARM = "ALARM"
+
+
+class AlarmKind(StrEnum):
+    ACK_OVERDUE = "ACK_OVERDUE"  # not acknowledged within the notice's window
+    NOTICE_OVERDUE = "NOTICE_OVERDUE"  # not fulfilled by the deadline
+
+
+class AlarmStatus(StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+class ReminderKind(StrEnum):
+    DAYS_7 = "DAYS_7"
+    DAYS_1 = "DAYS_1"

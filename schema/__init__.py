@@ -10,24 +10,27 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from api.settings import Settings
+from schema.alarms.mutations import AlarmMutations
+from schema.alarms.queries import AlarmQueries
 from schema.compliance.mutations import ComplianceMutations
 from schema.compliance.queries import ComplianceQueries
 from schema.enterprises.mutations import EnterpriseMutations
 from schema.enterprises.queries import EnterpriseQueries
 from schema.identity.mutations import IdentityMutations
 from schema.identity.queries import IdentityQueries
+from schema.live.subscriptions import Subscription
 from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Read the compliance data in your scope.")
-class Query(IdentityQueries, EnterpriseQueries, ComplianceQueries):
+class Query(IdentityQueries, EnterpriseQueries, ComplianceQueries, AlarmQueries):
     pass
 
 
 @strawberry.type(
     description="Every mutation returns a payload with `errors`: empty on success, coded otherwise."
 )
-class Mutation(IdentityMutations, EnterpriseMutations, ComplianceMutations):
+class Mutation(IdentityMutations, EnterpriseMutations, ComplianceMutations, AlarmMutations):
     pass
 
 
@@ -63,6 +66,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any
 
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info
 
+from api.hub import MemoryHub
 from api.settings import Settings
 from schema.loaders import Loaders
 from services.access import Actor
@@ -25,13 +26,23 @@ class Context:
     # Set by `login` so its payload (`user { enterprise }`) reads as the new session would;
     # it authenticates nothing: root fields still check `actor`.
     signed_in: Actor | None = None
+    hub: MemoryHub | None = None
+    # The graphql-transport-ws connection_init payload (where browsers put the token).
+    connection_params: dict[str, Any] | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
 
-    @cached_property
+    @property
     def loaders(self) -> Loaders:
         viewer = self.actor or self.signed_in
         if viewer is None:  # guarded by IsAuthenticated before any loader is used
             raise RuntimeError("loaders need an authenticated actor")
-        return Loaders(viewer)
+        if isinstance(self.request, WebSocket):
+            # A WebSocket context lives as long as the connection: cached rows would go
+            # stale between events, so each use gets fresh loaders.
+            return Loaders(viewer)
+        if self._loaders is None:
+            self._loaders = Loaders(viewer)
+        return self._loaders
 
 
 def actor_of(info: Info) -> Actor:

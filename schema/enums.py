@@ -31,8 +31,15 @@ ApplicationStatus = strawberry.enum(
     ),
 )
 MessageKind = strawberry.enum(enums.MessageKind, description="What an inbox message is about.")
+AlarmKind = strawberry.enum(
+    enums.AlarmKind,
+    description="ACK_OVERDUE: receipt not confirmed within the notice's window; NOTICE_OVERDUE: not fulfilled by the deadline.",
+)
+AlarmStatus = strawberry.enum(enums.AlarmStatus, description="OPEN until a regulator resolves it.")
 NoticeAction = strawberry.enum(
-    Action, name="NoticeAction", description="An action a caller may take on a notice next."
+    Action,
+    name="NoticeAction",
+    description="An action on a notice. allowedActions lists those the caller may take next; MARK_OVERDUE is the system's.",
 )
 
 

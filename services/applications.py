@@ -12,10 +12,11 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import Application, ApplicationStatus, MessageKind, Role
-from services import audit, documents, inbox
+from services import audit, documents, events, inbox
 from services.access import Actor, enterprise_scope, require_role
 from services.documents import FileStore, Upload
 from services.errors import ErrorCode, ServiceError, not_found
+from services.events import EventType
 from services.notices import advance, get_notice
 from services.values import text, whole_tonnes
 from services.workflow import DECISIONS, Action, transition
@@ -120,6 +121,12 @@ async def submit_application(
         if key and (earlier := await _replayed(actor, key, notice_id)):
             return earlier
         raise
+    region = await events.region_of(notice.enterprise_id)
+    await events.publish(
+        events.notice_changed(
+            EventType.APPLICATION_SUBMITTED, notice, region, before, application=application
+        )
+    )
     return application
 
 
@@ -177,7 +184,7 @@ async def review_application(
             reason=reason,
             data={"balance": application.balance},
         )
-        await inbox.post(
+        message = await inbox.post(
             notice.enterprise_id,
             MessageKind.REVIEW_RESULT,
             f"{notice.year} 履约申请{'已通过' if decision == Action.APPROVE else '未通过'} / "
@@ -185,6 +192,13 @@ async def review_application(
             reason or "",
             notice.id,
         )
+    region = await events.region_of(notice.enterprise_id)
+    await events.publish(
+        events.notice_changed(
+            EventType.APPLICATION_REVIEWED, notice, region, before, application=application
+        ),
+        events.message_created(message, region),
+    )
     return application
 
 

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from models import Alarm, Application, ApplicationStatus, Enterprise, Message, Notice, Role
+from services.access import Actor
+
 
 class EventType(StrEnum):
     NOTICE_ISSUED = "NOTICE_ISSUED"
@@ -67,3 +70,80 @@ async def publish(*events: Event) -> None:
     """Call only after the transaction that made the change has committed."""
     for event in events:
         await _publisher(event)
+
+
+def notice_changed(
+    type: EventType,
+    notice: Notice,
+    region_code: str,
+    before: str | None,
+    *,
+    application: Application | None = None,
+) -> Event:
+    """A status event carrying what a subscriber shows, so delivery needs no query."""
+    return Event(
+        type,
+        enterprise_id=notice.enterprise_id,
+        region_code=region_code,
+        notice_id=notice.id,
+        data={
+            "oldStatus": before,
+            "newStatus": str(notice.status),
+            "applicationId": application.id if application else None,
+            "applicationStatus": str(application.status) if application else None,
+            "rejectionReason": application.decision_reason
+            if application and application.status == ApplicationStatus.REJECTED
+            else None,
+            "deadline": notice.deadline.isoformat(),
+        },
+    )
+
+
+def message_created(message: Message, region_code: str) -> Event:
+    return Event(
+        EventType.MESSAGE_CREATED,
+        enterprise_id=message.enterprise_id,
+        region_code=message.regulator_region or region_code,
+        notice_id=message.notice_id,
+        data={"messageId": message.id, "toRegulators": message.regulator_region is not None},
+    )
+
+
+def alarm_raised(alarm: Alarm, region_code: str) -> Event:
+    return Event(
+        EventType.ALARM_RAISED,
+        enterprise_id=alarm.enterprise_id,
+        region_code=region_code,
+        notice_id=alarm.notice_id,
+        data={"alarmId": alarm.id, "kind": str(alarm.kind)},
+    )
+
+
+async def region_of(enterprise_id: int) -> str:
+    return await Enterprise.get(id=enterprise_id).values_list("region_code", flat=True)  # type: ignore[return-value]
+
+
+def visible_to(event: Event, actor: Actor) -> bool:
+    """Checked for every event at delivery: subscribing proves nothing about later events."""
+    if event.type == EventType.RESYNC:
+        return True
+    region = event.region_code or ""
+    in_region = actor.role == Role.REGULATOR and region.startswith(actor.region_prefix)
+    own = actor.role == Role.ENTERPRISE and actor.enterprise_id == event.enterprise_id
+    if event.type == EventType.MESSAGE_CREATED:
+        return in_region if event.data.get("toRegulators") else own
+    if event.type == EventType.ALARM_RAISED:
+        return in_region or actor.role == Role.ADMIN
+    return own or in_region or actor.role == Role.ADMIN
+
+
+NOTICE_EVENTS = frozenset(
+    {
+        EventType.NOTICE_ISSUED,
+        EventType.NOTICE_ACKNOWLEDGED,
+        EventType.APPLICATION_SUBMITTED,
+        EventType.APPLICATION_REVIEWED,
+        EventType.DEADLINE_EXTENDED,
+        EventType.NOTICE_OVERDUE,
+    }
+)

@@ -1,4 +1,5 @@
-"""The enterprise inbox: messages about allowances, notices and review results."""
+"""Inboxes: an enterprise's (allowances, notices, review results, reminders) and the
+regulators' (alarms), each shared by the users it belongs to."""
 
 from __future__ import annotations
 
@@ -17,22 +18,35 @@ MAX_IDS = 100
 async def post(
     enterprise_id: int, kind: MessageKind, title: str, body: str, notice_id: int | None = None
 ) -> Message:
+    """A message to an enterprise's inbox; call inside the transaction of the change."""
     return await Message.create(
         enterprise_id=enterprise_id, kind=kind, title=title, body=body, notice_id=notice_id
     )
 
 
+async def post_to_regulators(
+    region_code: str, kind: MessageKind, title: str, body: str, notice_id: int | None = None
+) -> Message:
+    """A message for every regulator whose prefix covers `region_code` (an enterprise's region)."""
+    return await Message.create(
+        regulator_region=region_code, kind=kind, title=title, body=body, notice_id=notice_id
+    )
+
+
 def messages_for(actor: Actor, unread_only: bool = False) -> QuerySet[Message]:
-    """The actor's inbox. Only enterprise users have one; for others it is empty."""
-    if actor.role != Role.ENTERPRISE or actor.enterprise_id is None:
+    """The actor's inbox; admins have none."""
+    if actor.role == Role.ENTERPRISE and actor.enterprise_id is not None:
+        query = Message.filter(enterprise_id=actor.enterprise_id)
+    elif actor.role == Role.REGULATOR:
+        query = Message.filter(regulator_region__startswith=actor.region_prefix)
+    else:
         return Message.filter(id__lt=0)
-    query = Message.filter(enterprise_id=actor.enterprise_id)
     return query.filter(read_at__isnull=True) if unread_only else query
 
 
 async def mark_read(actor: Actor, ids: list[int]) -> list[Message]:
     """Mark the actor's own messages read; ids of others' messages are ignored, not reported."""
-    require_role(actor, Role.ENTERPRISE)  # only enterprises have an inbox
+    require_role(actor, Role.ENTERPRISE, Role.REGULATOR)  # admins have no inbox
     if len(ids) > MAX_IDS:
         raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_IDS} ids at once", "ids")
     ids = [i for i in ids if 0 < i <= MAX_ID]  # never a row, and the database would refuse the query

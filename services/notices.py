@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +12,12 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import Allowance, MessageKind, Notice, NoticeStatus, Role
-from services import audit, documents, inbox
+from services import alarms, audit, documents, events, inbox, jobs
 from services.access import Actor, enterprise_scope, require_role
 from services.documents import FileStore, Upload
 from services.enterprises import get_enterprise
 from services.errors import ErrorCode, ServiceError, not_found
+from services.events import EventType
 from services.values import aware, ratio, text
 from services.values import year as valid_year
 from services.workflow import Action, transition
@@ -133,6 +134,7 @@ async def issue_notice(
                 document_id=stored.id,
                 issued_by_id=actor.user_id,
                 issued_at=now,
+                ack_due_at=now + timedelta(hours=ack_window_hours),
             )
         except IntegrityError:
             raise _already_issued(year) from None
@@ -144,14 +146,22 @@ async def issue_notice(
             to_status=notice.status,
             data={"allowance": notice.allowance, "deadline": notice.deadline.isoformat()},
         )
-        await inbox.post(
-            enterprise.id,
-            MessageKind.ALLOWANCE,
-            f"{year} 年度配额通告 / {year} allowance",
-            f"Your initial allowance for {year} is {allowance.amount} tCO2.",
-            notice.id,
-        )
-        await inbox.post(enterprise.id, MessageKind.NOTICE, title, body, notice.id)
+        messages = [
+            await inbox.post(
+                enterprise.id,
+                MessageKind.ALLOWANCE,
+                f"{year} 年度配额通告 / {year} allowance",
+                f"Your initial allowance for {year} is {allowance.amount} tCO2.",
+                notice.id,
+            ),
+            await inbox.post(enterprise.id, MessageKind.NOTICE, title, body, notice.id),
+        ]
+    await events.publish(
+        events.notice_changed(EventType.NOTICE_ISSUED, notice, enterprise.region_code, None),
+        *(events.message_created(m, enterprise.region_code) for m in messages),
+    )
+    # The check that raises the alarm if receipt is not confirmed in time; the sweep backs it up.
+    await jobs.enqueue("check_acknowledgement", notice.id, delay_seconds=ack_window_hours * 3600)
     return notice
 
 
@@ -172,6 +182,7 @@ async def acknowledge_notice(actor: Actor, notice_id: int) -> Notice:
         before = await advance(
             notice, Action.ACKNOWLEDGE, now, acknowledged_at=now, acknowledged_by_id=actor.user_id
         )
+        await alarms.note_late_acknowledgement(notice)
         await audit.record(
             actor,
             "notice.acknowledged",
@@ -180,6 +191,8 @@ async def acknowledge_notice(actor: Actor, notice_id: int) -> Notice:
             from_status=before,
             to_status=notice.status,
         )
+    region = await events.region_of(notice.enterprise_id)
+    await events.publish(events.notice_changed(EventType.NOTICE_ACKNOWLEDGED, notice, region, before))
     return notice
 
 
@@ -209,11 +222,16 @@ async def extend_deadline(actor: Actor, notice_id: int, deadline: datetime, reas
             reason=reason,
             data={"from": old.isoformat(), "to": notice.deadline.isoformat()},
         )
-        await inbox.post(
+        message = await inbox.post(
             notice.enterprise_id,
             MessageKind.DEADLINE_EXTENDED,
             f"{notice.year} 履约截止日期延长 / deadline extended",
             f"New deadline: {notice.deadline.isoformat()}. Reason: {reason}",
             notice.id,
         )
+    region = await events.region_of(notice.enterprise_id)
+    await events.publish(
+        events.notice_changed(EventType.DEADLINE_EXTENDED, notice, region, before),
+        events.message_created(message, region),
+    )
     return notice

@@ -4,7 +4,12 @@
                                  REJECTED <--reject-----'   ^
                                      '--------submit--------'
 
-Each action belongs to one role; submitting is also bound by the deadline.
+    ISSUED, ACKNOWLEDGED, REJECTED --deadline passes--> OVERDUE
+
+Each action belongs to one role (MARK_OVERDUE to the system); submitting is also
+bound by the deadline. An application under review when the deadline passes was
+submitted in time: it is decided as usual, and only a rejection then leads on to
+OVERDUE.
 Services call `transition` to move and `allowed_actions` to tell clients
 what they may do next, so the two can never disagree.
 """
@@ -25,6 +30,7 @@ class Action(StrEnum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"
     EXTEND_DEADLINE = "EXTEND_DEADLINE"
+    MARK_OVERDUE = "MARK_OVERDUE"
 
 
 S = NoticeStatus
@@ -35,14 +41,19 @@ TRANSITIONS: dict[tuple[NoticeStatus, Action], NoticeStatus] = {
     (S.UNDER_REVIEW, Action.APPROVE): S.FULFILLED,
     (S.UNDER_REVIEW, Action.REJECT): S.REJECTED,
     **{(s, Action.EXTEND_DEADLINE): s for s in (S.ISSUED, S.ACKNOWLEDGED, S.UNDER_REVIEW, S.REJECTED)},
+    **{(s, Action.MARK_OVERDUE): S.OVERDUE for s in (S.ISSUED, S.ACKNOWLEDGED, S.REJECTED)},
 }
 
-PERFORMED_BY: dict[Action, Role] = {
+# Statuses whose deadline passing makes them OVERDUE (the sweep looks for these).
+OVERDUE_FROM = frozenset(s for (s, a) in TRANSITIONS if a == Action.MARK_OVERDUE)
+
+PERFORMED_BY: dict[Action, Role | None] = {
     Action.ACKNOWLEDGE: Role.ENTERPRISE,
     Action.SUBMIT_APPLICATION: Role.ENTERPRISE,
     Action.APPROVE: Role.REGULATOR,
     Action.REJECT: Role.REGULATOR,
     Action.EXTEND_DEADLINE: Role.REGULATOR,
+    Action.MARK_OVERDUE: None,  # the system, when the deadline passes
 }
 
 VERBS: dict[Action, str] = {
@@ -51,6 +62,7 @@ VERBS: dict[Action, str] = {
     Action.APPROVE: "approve the application of",
     Action.REJECT: "reject the application of",
     Action.EXTEND_DEADLINE: "extend the deadline of",
+    Action.MARK_OVERDUE: "mark overdue",
 }
 
 BEFORE_DEADLINE_ONLY = frozenset({Action.SUBMIT_APPLICATION})
@@ -71,6 +83,8 @@ def transition(notice: Notice, action: Action, now: datetime) -> NoticeStatus:
             ErrorCode.INVALID_TRANSITION,
             f"cannot {VERBS[action]} a notice that is {notice.status.value}",
         )
+    if action == Action.MARK_OVERDUE and now < notice.deadline:
+        raise ServiceError(ErrorCode.INVALID_TRANSITION, "the deadline has not passed yet")
     if action in BEFORE_DEADLINE_ONLY and now >= notice.deadline:
         raise ServiceError(
             ErrorCode.DEADLINE_PASSED, f"the deadline {notice.deadline.isoformat()} has passed"

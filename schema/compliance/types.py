@@ -175,6 +175,11 @@ class Message:
     created_at: datetime = strawberry.field(description="When it arrived.")
     read_at: datetime | None = strawberry.field(description="When it was marked read.")
 
+    @classmethod
+    def is_type_of(cls, obj: object, info: Info) -> bool:
+        # Resolvers return Tortoise rows; unions need to know which GraphQL type a row is.
+        return isinstance(obj, models.Message | cls)
+
     @strawberry.field(description="The notice it concerns.")
     async def notice(self, root: strawberry.Parent[models.Message], info: Info) -> Notice | None:
         if root.notice_id is None:

@@ -1,0 +1,76 @@
+"""Subscriptions over graphql-transport-ws. The permission class runs once, at subscribe time;
+each event is checked against the subscriber's scope again at delivery."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from api.hub import SubscriberTooSlow
+from schema.context import actor_of
+from schema.errors import parse_id
+from schema.live.types import AlarmEvent, MessageEvent, NoticeStatusChange, NoticeStatusEvent, Resync
+from schema.permissions import AUTHENTICATED
+from services import alarms, inbox
+from services.errors import ServiceError
+from services.events import NOTICE_EVENTS, Event, EventType, visible_to
+
+
+async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Event, None]:
+    """The hub's events of these types that this subscriber may see, plus RESYNC hints."""
+    actor = actor_of(info)
+    try:
+        async for event in info.context.hub.subscribe():
+            if (event.type in types or event.type == EventType.RESYNC) and visible_to(event, actor):
+                yield event
+    except SubscriberTooSlow as error:
+        raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=AUTHENTICATED,
+        description="Status changes of the notices you can see (or of one notice).",
+    )
+    async def notice_status_changed(
+        self,
+        info: Info,
+        notice_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this notice; all in scope when omitted."),
+        ] = None,
+    ) -> AsyncGenerator[NoticeStatusEvent, None]:
+        try:
+            wanted = parse_id(notice_id, "noticeId", "Notice") if notice_id is not None else None
+        except ServiceError:
+            return
+        async for event in _events(info, NOTICE_EVENTS):
+            if event.type == EventType.RESYNC:
+                yield Resync.of(event)
+            elif wanted is None or event.notice_id == wanted:
+                yield NoticeStatusChange.of(event)
+
+    @strawberry.subscription(
+        permission_classes=AUTHENTICATED, description="Alarms raised in your region (regulators)."
+    )
+    async def alarm_raised(self, info: Info) -> AsyncGenerator[AlarmEvent, None]:
+        async for event in _events(info, frozenset({EventType.ALARM_RAISED})):
+            if event.type == EventType.RESYNC:
+                yield Resync.of(event)
+            elif alarm := await alarms.alarms_for(actor_of(info)).filter(id=event.data["alarmId"]).first():
+                yield alarm
+
+    @strawberry.subscription(permission_classes=AUTHENTICATED, description="New messages in your inbox.")
+    async def message_received(self, info: Info) -> AsyncGenerator[MessageEvent, None]:
+        async for event in _events(info, frozenset({EventType.MESSAGE_CREATED})):
+            if event.type == EventType.RESYNC:
+                yield Resync.of(event)
+            elif (
+                message := await inbox.messages_for(actor_of(info)).filter(id=event.data["messageId"]).first()
+            ):
+                yield message

@@ -1,0 +1,24 @@
+"""Every background job, defined once: a name and the service function it runs.
+
+Dramatiq actors (workers/actors.py) and the embedded runner (workers/inprocess.py)
+both dispatch through this table, so the two deployments run the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from services import alarms, deadlines, sweep, webhooks
+
+
+async def run_sweep() -> None:
+    await sweep.sweep()
+
+
+JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "check_acknowledgement": alarms.check_acknowledgement,
+    "mark_overdue": deadlines.mark_overdue,
+    "deliver_webhook": webhooks.deliver,
+    "sweep": run_sweep,
+}
