@@ -48,10 +48,16 @@ async def close_db() -> None:
 
 
 async def migrate(database_url: str) -> None:
-    """Apply every committed migration (idempotent)."""
+    """Apply every committed migration and seed missing reference data (both idempotent)."""
+    from services.seeds import seed_reference_data
+
     _ensure_sqlite_dir(database_url)
     await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        await seed_reference_data()
+    finally:
+        await Tortoise.close_connections()
 
 
 # For the `tortoise` CLI (makemigrations): see [tool.tortoise] in pyproject.toml.

@@ -60,3 +60,17 @@ class AlarmStatus(StrEnum):
 class ReminderKind(StrEnum):
     DAYS_7 = "DAYS_7"
     DAYS_1 = "DAYS_1"
+
+
+class AllocationRule(StrEnum):
+    HISTORICAL_EMISSIONS = "HISTORICAL_EMISSIONS"  # grandfathering
+    BENCHMARK = "BENCHMARK"
+    ENERGY_PROPORTIONAL = "ENERGY_PROPORTIONAL"
+    EQUAL = "EQUAL"
+    DIRECT = "DIRECT"
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "DRAFT"
+    COMMITTED = "COMMITTED"
+    SUPERSEDED = "SUPERSEDED"

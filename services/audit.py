@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from models import AuditEvent
 from services.access import Actor
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An audited subject that is not a row of its own: an import or a preview, by its user."""
+
+    kind: str
+    id: int
 
 
 async def record(
@@ -25,7 +34,7 @@ async def record(
         at=datetime.now(UTC),
         actor_id=actor.user_id if actor else None,
         action=action,
-        entity_type=type(entity).__name__,
+        entity_type=entity.kind if isinstance(entity, Ref) else type(entity).__name__,
         entity_id=entity.id,
         notice_id=notice_id,
         from_status=from_status,

@@ -73,6 +73,8 @@ async def remind(notice: Notice, kind: ReminderKind) -> bool:
 
 def reminder_due(notice: Notice, kind: ReminderKind, now: datetime) -> bool:
     """Due once inside the lead time; skipped when the notice was issued already inside it
-    (a notice issued 3 days before its deadline gets the 1-day reminder only)."""
+    (a notice issued 3 days before its deadline gets the 1-day reminder only). A reminder
+    missed until the next shorter one is due is skipped too ("7 days" with hours to go misleads)."""
     lead = REMINDER_LEAD[kind]
-    return notice.deadline - lead <= now < notice.deadline and notice.issued_at <= notice.deadline - lead
+    until = notice.deadline - max((d for d in REMINDER_LEAD.values() if d < lead), default=timedelta(0))
+    return notice.deadline - lead <= now < until and notice.issued_at <= notice.deadline - lead

@@ -27,6 +27,7 @@ class EventType(StrEnum):
     NOTICE_OVERDUE = "NOTICE_OVERDUE"
     ALARM_RAISED = "ALARM_RAISED"
     MESSAGE_CREATED = "MESSAGE_CREATED"
+    PLAN_COMMITTED = "PLAN_COMMITTED"
     # Not a change: the hub lost its broker connection and events may have been missed.
     RESYNC = "RESYNC"
 

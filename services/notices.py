@@ -11,10 +11,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Allowance, MessageKind, Notice, NoticeStatus, Role
+from models import Allowance, Enterprise, MessageKind, Notice, NoticeStatus, Role
 from services import alarms, audit, documents, events, inbox, jobs
 from services.access import Actor, enterprise_scope, require_role
-from services.documents import FileStore, Upload
+from services.documents import FileStore, IncomingFile, Upload
 from services.enterprises import get_enterprise
 from services.errors import ErrorCode, ServiceError, not_found
 from services.events import EventType
@@ -80,22 +80,29 @@ async def advance(notice: Notice, action: Action, now: datetime, **changes: Any)
     return before
 
 
-async def issue_notice(
-    actor: Actor,
-    files: FileStore,
+@dataclass(frozen=True)
+class NoticeTerms:
+    """A notice's validated rules, snapshotted into it at issue."""
+
+    year: int
+    deadline: datetime
+    ack_window_hours: int
+    offset_cap_ratio: Decimal
+    allow_banking: bool
+    title: str
+    body: str
+
+
+def notice_terms(
     *,
-    enterprise_id: int,
     year: int,
     deadline: datetime,
     ack_window_hours: int,
     title: str,
     body: str,
-    document: Upload | None,
     offset_cap_ratio: object = DEFAULT_OFFSET_CAP,
     allow_banking: bool = False,
-) -> Notice:
-    """Issue the year's compliance notice, snapshotting the allowance and rules."""
-    require_role(actor, Role.REGULATOR)
+) -> NoticeTerms:
     now = datetime.now(UTC)
     valid_year(year)
     if aware(deadline, "deadline") <= now:
@@ -106,11 +113,47 @@ async def issue_notice(
             f"ackWindowHours must be between 1 and {MAX_ACK_WINDOW_HOURS}",
             "ackWindowHours",
         )
-    cap = ratio(offset_cap_ratio, "offsetCapRatio")
-    title = text(title, "title", max_length=200)
-    body = text(body, "body", max_length=20_000, required=False)
+    return NoticeTerms(
+        year=year,
+        deadline=deadline.astimezone(UTC),
+        ack_window_hours=ack_window_hours,
+        offset_cap_ratio=ratio(offset_cap_ratio, "offsetCapRatio"),
+        allow_banking=allow_banking,
+        title=text(title, "title", max_length=200),
+        body=text(body, "body", max_length=20_000, required=False),
+    )
+
+
+async def issue_notice(
+    actor: Actor, files: FileStore, *, enterprise_id: int, document: Upload | None, **terms: Any
+) -> Notice:
+    """Issue the year's compliance notice, snapshotting the allowance and rules.
+
+    `terms` are notice_terms' arguments: year, deadline, ack_window_hours, title, body,
+    offset_cap_ratio, allow_banking.
+    """
+    require_role(actor, Role.REGULATOR)
+    checked = notice_terms(**terms)
     enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
     incoming = await files.accept(document, "document")
+    return await _issue(actor, files, incoming, enterprise, checked)
+
+
+async def issue_accepted(
+    actor: Actor, files: FileStore, incoming: IncomingFile, *, enterprise_id: int, **terms: Any
+) -> Notice:
+    """issue_notice for a document already accepted (one upload, many notices: allocation plans)."""
+    require_role(actor, Role.REGULATOR)
+    checked = notice_terms(**terms)
+    enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
+    return await _issue(actor, files, incoming, enterprise, checked)
+
+
+async def _issue(
+    actor: Actor, files: FileStore, incoming: IncomingFile, enterprise: Enterprise, terms: NoticeTerms
+) -> Notice:
+    now = datetime.now(UTC)
+    year, title, body = terms.year, terms.title, terms.body
     async with in_transaction():
         allowance = await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
         if allowance is None:
@@ -125,16 +168,16 @@ async def issue_notice(
                 enterprise_id=enterprise.id,
                 year=year,
                 allowance=allowance.amount,
-                deadline=deadline.astimezone(UTC),
-                ack_window_hours=ack_window_hours,
-                offset_cap_ratio=cap,
-                allow_banking=allow_banking,
+                deadline=terms.deadline,
+                ack_window_hours=terms.ack_window_hours,
+                offset_cap_ratio=terms.offset_cap_ratio,
+                allow_banking=terms.allow_banking,
                 title=title,
                 body=body,
                 document_id=stored.id,
                 issued_by_id=actor.user_id,
                 issued_at=now,
-                ack_due_at=now + timedelta(hours=ack_window_hours),
+                ack_due_at=now + timedelta(hours=terms.ack_window_hours),
             )
         except IntegrityError:
             raise _already_issued(year) from None
@@ -161,7 +204,7 @@ async def issue_notice(
         *(events.message_created(m, enterprise.region_code) for m in messages),
     )
     # The check that raises the alarm if receipt is not confirmed in time; the sweep backs it up.
-    await jobs.enqueue("check_acknowledgement", notice.id, delay_seconds=ack_window_hours * 3600)
+    await jobs.enqueue("check_acknowledgement", notice.id, delay_seconds=terms.ack_window_hours * 3600)
     return notice
 
 

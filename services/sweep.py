@@ -23,6 +23,7 @@ BATCH = 500
 class SweepResult:
     ack_alarms: int = 0
     overdue: int = 0
+    overdue_alarms: int = 0
     reminders: int = 0
     webhooks: int = 0
 
@@ -47,6 +48,16 @@ async def sweep() -> SweepResult:
     )
     for notice_id in await past_deadline:
         result.overdue += await deadlines.mark_overdue(notice_id)
+    # mark_overdue raises the alarm after its commit: a crash in between leaves it to us.
+    unalarmed = (
+        Notice.filter(status=NoticeStatus.OVERDUE)
+        .exclude(id__in=Subquery(Alarm.filter(kind=AlarmKind.NOTICE_OVERDUE).values("notice_id")))
+        .order_by("id")
+        .limit(BATCH)
+    )
+    for notice in await unalarmed:
+        alarm = await alarms.raise_alarm(notice, AlarmKind.NOTICE_OVERDUE, notice.deadline)
+        result.overdue_alarms += alarm is not None
     longest = max(REMINDER_LEAD.values())
     for kind in ReminderKind:
         approaching = (

@@ -60,19 +60,19 @@ async def payload(alarm: Alarm) -> dict[str, object]:
     }
 
 
-async def deliver(alarm_id: int) -> WebhookDelivery | None:
+async def deliver(alarm_id: int, attempt: int = 1) -> WebhookDelivery | None:
     """One attempt; on failure the next is scheduled with exponential backoff.
 
-    Attempts are numbered by the unique (alarm, attempt) key, so a duplicated job
-    message cannot send the same attempt twice.
+    The job carries its attempt number and the unique (alarm, attempt) key lets one
+    message make each attempt, so a duplicated job message cannot send twice (counting
+    attempts from the table instead would let a duplicate arriving while attempt 1 is in
+    flight send attempt 2 at once).
     """
-    if not configured():
+    if not configured() or not 1 <= attempt <= _config.max_attempts:
         return None
     alarm = await Alarm.get_or_none(id=alarm_id)
-    previous = await WebhookDelivery.filter(alarm_id=alarm_id).order_by("-attempt").first()
-    if alarm is None or (previous and (previous.succeeded or previous.attempt >= _config.max_attempts)):
+    if alarm is None or await WebhookDelivery.exists(alarm_id=alarm_id, succeeded=True):
         return None
-    attempt = previous.attempt + 1 if previous else 1
     try:
         record = await WebhookDelivery.create(
             alarm_id=alarm_id, attempt=attempt, at=datetime.now(UTC), succeeded=False
@@ -91,6 +91,9 @@ async def deliver(alarm_id: int) -> WebhookDelivery | None:
     await record.save()
     if not record.succeeded and attempt < _config.max_attempts:
         await jobs.enqueue(
-            "deliver_webhook", alarm_id, delay_seconds=_config.first_retry_seconds * 2 ** (attempt - 1)
+            "deliver_webhook",
+            alarm_id,
+            attempt + 1,
+            delay_seconds=_config.first_retry_seconds * 2 ** (attempt - 1),
         )
     return record

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.contrib.test import truncate_all_models
+from tortoise.contrib.test import _topological_sort_models
 
 from api import db as database
 from api.app import create_app
@@ -64,7 +64,22 @@ async def db(database_url: str, backend: str) -> AsyncIterator[str]:
     try:
         yield backend
     finally:
-        await truncate_all_models()
+        await empty_tables()
+
+
+REFERENCE_TABLES = {"energy_types", "tce_coefficients", "products", "benchmarks", "tortoise_migrations"}
+
+
+async def empty_tables() -> None:
+    """Delete every row but the seeded reference data, which the migrations put there once."""
+    models = [m for m in Tortoise.apps.get_models_iterable() if m._meta.db_table not in REFERENCE_TABLES]
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect == "postgres":
+        tables = ", ".join(f'"{m._meta.db_table}"' for m in models)
+        await connection.execute_script(f"TRUNCATE {tables} CASCADE")
+        return
+    for model in _topological_sort_models(models):
+        await connection.execute_script(f'DELETE FROM "{model._meta.db_table}"')
 
 
 @pytest.fixture

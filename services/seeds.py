@@ -1,0 +1,64 @@
+"""Reference data shipped as CSV under services/reference/, loaded into its tables.
+
+Seeding inserts what is missing and never overwrites: a regulator's corrections
+are new versions (rows with a later effective year), not edits of shipped rows.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+from models import Benchmark, EnergyType, Product, TceCoefficient
+from services.units import REFERENCE
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(REFERENCE / name, encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+async def seed_reference_data() -> None:
+    """Idempotent; runs after every `ccms migrate`."""
+    known = set(await EnergyType.all().values_list("code", flat=True))
+    await EnergyType.bulk_create(
+        [
+            EnergyType(code=r["code"], name=r["name"], canonical_unit=r["canonical_unit"])
+            for r in _rows("energy_types.csv")
+            if r["code"] not in known
+        ]
+    )
+    known = set(await Product.all().values_list("code", flat=True))
+    await Product.bulk_create(
+        [
+            Product(code=r["code"], name=r["name"], unit=r["unit"])
+            for r in _rows("products.csv")
+            if r["code"] not in known
+        ]
+    )
+    have = set(await TceCoefficient.all().values_list("energy_type_id", "effective_year"))
+    await TceCoefficient.bulk_create(
+        [
+            TceCoefficient(
+                energy_type_id=r["energy_type"],
+                effective_year=int(r["effective_year"]),
+                value=Decimal(r["value"]),
+                source=r["source"],
+            )
+            for r in _rows("tce_coefficients.csv")
+            if (r["energy_type"], int(r["effective_year"])) not in have
+        ]
+    )
+    have = set(await Benchmark.all().values_list("product_id", "effective_year"))
+    await Benchmark.bulk_create(
+        [
+            Benchmark(
+                product_id=r["product"],
+                effective_year=int(r["effective_year"]),
+                value=Decimal(r["value"]),
+                source=r["source"],
+            )
+            for r in _rows("benchmarks.csv")
+            if (r["product"], int(r["effective_year"])) not in have
+        ]
+    )

@@ -1,0 +1,169 @@
+"""The trend of total annual emissions (年度碳排放总量变化趋势) and its linear forecast.
+
+Sums run in the database; only the per-year series (a few dozen points) is
+fitted here, by ordinary least squares with a 95 % prediction interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tortoise.functions import Count, Sum
+
+from models import HistoricalEmission, HistoricalEnergy, TceCoefficient
+from services.access import Actor, enterprise_scope
+from services.enterprises import EnterpriseFilter
+from services.errors import ErrorCode, ServiceError
+
+# Two-sided 95 % quantiles of Student's t by degrees of freedom (beyond 30: nearest lower row).
+T_975 = {
+    1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+    10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110,
+    18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060,
+    26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980,
+}  # fmt: skip
+MAX_YEARS = 100
+
+
+def t_quantile(df: int) -> float:
+    return T_975[max(k for k in T_975 if k <= df)] if df < 1000 else 1.960
+
+
+@dataclass(frozen=True)
+class YearPoint:
+    year: int
+    emissions: int | None
+    enterprises: int
+    energy_tce: Decimal
+    energy_by_type: dict[str, Decimal]
+    change: int | None  # year-over-year change of emissions
+    change_ratio: float | None
+
+
+@dataclass(frozen=True)
+class Fit:
+    slope: float | None = None
+    intercept: float | None = None
+    r_squared: float | None = None
+    forecast_year: int | None = None
+    forecast: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Trend:
+    points: list[YearPoint]
+    fit: Fit
+    missing_coefficients: list[str] = field(default_factory=list)
+
+
+def fit_line(xs: list[int], ys: list[float]) -> Fit:
+    """Least squares y = a + b x; forecast for the year after the last, with a 95 % prediction interval."""
+    n = len(xs)
+    if n < 2:
+        return Fit(note="a trend needs emissions in at least two years")
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    slope = sxy / sxx
+    intercept = mean_y - slope * mean_x
+    # Residuals around the centred line: years near 2000 would otherwise cancel digits away.
+    sse = sum((y - (mean_y + slope * (x - mean_x))) ** 2 for x, y in zip(xs, ys, strict=True))
+    sst = sum((y - mean_y) ** 2 for y in ys)
+    r_squared = 1.0 if sst == 0 else 1 - sse / sst
+    x0 = max(xs) + 1
+    forecast = mean_y + slope * (x0 - mean_x)
+    if n < 3:
+        return Fit(
+            slope, intercept, r_squared, x0, forecast, note="a prediction interval needs at least three years"
+        )
+    s = math.sqrt(sse / (n - 2))
+    half = t_quantile(n - 2) * s * math.sqrt(1 + 1 / n + (x0 - mean_x) ** 2 / sxx)
+    return Fit(slope, intercept, r_squared, x0, forecast, forecast - half, forecast + half)
+
+
+async def emission_trend(
+    actor: Actor, from_year: int, to_year: int, where: EnterpriseFilter | None = None
+) -> Trend:
+    if from_year > to_year or to_year - from_year >= MAX_YEARS:
+        raise ServiceError(
+            ErrorCode.INVALID_YEAR, f"give fromYear <= toYear, at most {MAX_YEARS} years", "fromYear"
+        )
+    scope = enterprise_scope(actor, "enterprise")
+    filters = _enterprise_filters(where)
+    emissions = {
+        row["year"]: row
+        for row in await HistoricalEmission.filter(scope, year__gte=from_year, year__lte=to_year, **filters)
+        .annotate(total=Sum("verified_emissions"), enterprises=Count("enterprise_id", distinct=True))
+        .group_by("year")
+        .values("year", "total", "enterprises")
+    }
+    energy: dict[int, dict[str, Decimal]] = {}
+    for row in (
+        await HistoricalEnergy.filter(scope, year__gte=from_year, year__lte=to_year, **filters)
+        .annotate(total=Sum("quantity"))
+        .group_by("year", "energy_type_id")
+        .values("year", "energy_type_id", "total")
+    ):
+        energy.setdefault(row["year"], {})[row["energy_type_id"]] = Decimal(str(row["total"]))
+    coefficients = await coefficient_table()
+    missing: set[str] = set()
+    points: list[YearPoint] = []
+    previous: int | None = None
+    for year in range(from_year, to_year + 1):
+        row = emissions.get(year)
+        total = int(row["total"]) if row and row["total"] is not None else None
+        by_type = energy.get(year, {})
+        tce = Decimal(0)
+        for code, quantity in by_type.items():
+            coefficient = coefficient_for(coefficients, code, year)
+            if coefficient is None:
+                missing.add(f"{code}@{year}")
+            else:
+                tce += quantity * coefficient
+        change = total - previous if total is not None and previous is not None else None
+        ratio = change / previous if change is not None and previous else None
+        points.append(YearPoint(year, total, row["enterprises"] if row else 0, tce, by_type, change, ratio))
+        previous = total if total is not None else previous
+    with_data = [p for p in points if p.emissions is not None]
+    fit = fit_line([p.year for p in with_data], [float(p.emissions or 0) for p in with_data])
+    return Trend(points, fit, sorted(missing))
+
+
+def _enterprise_filters(where: EnterpriseFilter | None) -> dict[str, object]:
+    if where is None:
+        return {}
+    filters: dict[str, object] = {}
+    if where.region_prefix:
+        filters["enterprise__region_code__startswith"] = where.region_prefix
+    if where.industry_code:
+        filters["enterprise__industry_code__startswith"] = where.industry_code
+    if where.sector:
+        filters["enterprise__sector"] = where.sector
+    return filters
+
+
+async def coefficient_table() -> dict[str, list[tuple[int, Decimal]]]:
+    """Every tce coefficient version, per energy type, oldest first."""
+    table: dict[str, list[tuple[int, Decimal]]] = {}
+    for code, year, value in (
+        await TceCoefficient.all()
+        .order_by("effective_year")
+        .values_list("energy_type_id", "effective_year", "value")
+    ):
+        table.setdefault(code, []).append((year, Decimal(str(value))))
+    return table
+
+
+def coefficient_for(table: dict[str, list[tuple[int, Decimal]]], code: str, year: int) -> Decimal | None:
+    """The latest version effective in or before `year`; the earliest if all are later
+    (a historical year before the standard still needs a conversion), None if there is none."""
+    versions = table.get(code)
+    if not versions:
+        return None
+    effective = [value for since, value in versions if since <= year]
+    return effective[-1] if effective else versions[0][1]
