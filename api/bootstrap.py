@@ -6,6 +6,7 @@ import secrets
 
 from models import Enterprise, Role, Sector, User
 from services.codes import make_credit_code
+from services.errors import ErrorCode, ServiceError
 from services.identity import create_user
 
 DEMO_PASSWORD = {"regulator": "regulator-demo", "enterprise": "enterprise-demo"}
@@ -25,7 +26,12 @@ async def bootstrap(admin_username: str, admin_password: str | None, *, demo: bo
         return []
     lines = []
     password = admin_password or secrets.token_urlsafe(12)
-    await create_user(None, username=admin_username, password=password, role=Role.ADMIN)
+    try:
+        await create_user(None, username=admin_username, password=password, role=Role.ADMIN)
+    except ServiceError as error:
+        if error.code != ErrorCode.DUPLICATE_USERNAME:
+            raise
+        return []  # another replica starting at the same moment seeded the database
     lines.append(f"Created admin user {admin_username!r}")
     if admin_password is None:
         lines.append(f"Generated admin password (shown once): {password}")

@@ -73,6 +73,9 @@ class GraphQLView(GraphQL[Context, None]):
             graphql_ide="graphiql",
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Pages on the CORS origins may also open the WebSocket (strawberry refuses
+            # cross-origin handshakes unless listed here).
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         self.files = FileStore(settings.upload_dir, settings.upload_max_bytes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from services.events import Event, EventType
 
@@ -25,30 +25,37 @@ class SubscriberTooSlow(Exception):
 
 
 class Subscription:
-    def __init__(self, hub: MemoryHub, max_queue: int) -> None:
+    def __init__(self, hub: MemoryHub, max_queue: int, wants: Callable[[Event], bool] | None = None) -> None:
         self.hub = hub
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue(max_queue)
         self.overflowed = False
+        self.wants = wants
 
     def offer(self, event: Event) -> None:
-        if self.overflowed:
+        # Events the subscriber would drop never take a place in its queue.
+        if self.overflowed or (self.wants is not None and not self.wants(event)):
             return
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.overflowed = True
             self.hub.detach(self)
-            # Make room for the end marker so the consumer wakes up and fails.
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self.queue.get_nowait()
-            self.queue.put_nowait(None)
+            self.end()
+
+    def end(self) -> None:
+        """Wake the consumer with the end marker, making room for it in a full queue."""
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         try:
             while True:
                 event = await self.queue.get()
                 if event is None:
-                    raise SubscriberTooSlow("subscriber fell behind; reconnect and refetch")
+                    if self.overflowed:
+                        raise SubscriberTooSlow("subscriber fell behind; reconnect and refetch")
+                    return  # the hub is stopping: end the stream cleanly
                 yield event
         finally:
             self.hub.detach(self)
@@ -66,11 +73,14 @@ class MemoryHub:
 
     async def stop(self) -> None:
         for subscription in list(self.subscriptions):
-            subscription.queue.put_nowait(None)
+            subscription.end()  # a full queue must not stop the shutdown (QueueFull)
         self.subscriptions.clear()
 
-    def subscribe(self) -> Subscription:
-        subscription = Subscription(self, self.max_queue)
+    def subscribe(self, wants: Callable[[Event], bool] | None = None) -> Subscription:
+        """`wants` filters events before they are queued (RESYNC is always delivered)."""
+        subscription = Subscription(
+            self, self.max_queue, None if wants is None else lambda e: e.type == EventType.RESYNC or wants(e)
+        )
         self.subscriptions.add(subscription)
         return subscription
 
@@ -96,6 +106,10 @@ class RedisHub(MemoryHub):
         from redis.asyncio import Redis
 
         self.redis = Redis.from_url(url)
+        # Pub/sub channels ignore the database number: without it in the name, deployments
+        # sharing a Redis server on different databases would receive each other's events.
+        db = int(self.redis.connection_pool.connection_kwargs.get("db") or 0)
+        self.channel = CHANNEL if db == 0 else f"{CHANNEL}:{db}"
         self.retry_seconds = retry_seconds
         self.listen = listen
         self.listener: asyncio.Task[None] | None = None
@@ -104,7 +118,11 @@ class RedisHub(MemoryHub):
     async def start(self) -> None:
         if self.listen:  # publishers only (workers, scheduler) need no listener
             self.listener = asyncio.create_task(self._listen(), name="ccms-event-listener")
-            await asyncio.wait_for(self.ready.wait(), timeout=10)
+            try:
+                await asyncio.wait_for(self.ready.wait(), timeout=10)
+            except TimeoutError:
+                await self.stop()  # do not leave the listener retrying behind a failed start
+                raise RuntimeError("Redis did not answer within 10 s; check REDIS_URL") from None
 
     async def stop(self) -> None:
         if self.listener:
@@ -116,23 +134,33 @@ class RedisHub(MemoryHub):
 
     async def publish(self, event: Event) -> None:
         try:
-            await self.redis.publish(CHANNEL, event.to_json())
+            await self.redis.publish(self.channel, event.to_json())
         except Exception:
             log.warning("could not publish %s; subscribers will resync", event.type, exc_info=True)
+
+    def _deliver_raw(self, raw: bytes) -> None:
+        # One bad message (say, a new event type from a newer process mid-deploy) is skipped:
+        # treated as a lost connection it would resubscribe, drop events and RESYNC everyone.
+        try:
+            event = Event.from_json(raw)
+        except (ValueError, TypeError, KeyError):
+            log.warning("ignoring an unreadable event on %s: %.200r", self.channel, raw, exc_info=True)
+            return
+        self.deliver(event)
 
     async def _listen(self) -> None:
         connected_before = False
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 if connected_before:
                     self.deliver(Event(EventType.RESYNC))
                 connected_before = True
                 self.ready.set()
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
-                        self.deliver(Event.from_json(message["data"]))
+                        self._deliver_raw(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:

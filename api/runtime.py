@@ -39,10 +39,13 @@ async def start(settings: Settings, *, listen: bool = True, manage_db: bool = Tr
         hub = MemoryHub(max_queue=settings.subscriber_queue_size)
     await hub.start()
     events.set_publisher(hub.publish)
+    if settings.alarm_webhook_url and not settings.alarm_webhook_secret:
+        # Never fall back to the token-signing key: the receiver would have to hold it.
+        raise RuntimeError("CCMS_ALARM_WEBHOOK_URL needs CCMS_ALARM_WEBHOOK_SECRET to sign deliveries")
     webhooks.configure(
         webhooks.WebhookConfig(
             url=settings.alarm_webhook_url,
-            secret=settings.alarm_webhook_secret or settings.secret_key,
+            secret=settings.alarm_webhook_secret,
             max_attempts=settings.alarm_webhook_max_attempts,
         )
     )

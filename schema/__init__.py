@@ -12,25 +12,39 @@ from strawberry.utils.logging import StrawberryLogger
 from api.settings import Settings
 from schema.alarms.mutations import AlarmMutations
 from schema.alarms.queries import AlarmQueries
+from schema.allocation.mutations import AllocationMutations
+from schema.allocation.queries import AllocationQueries
 from schema.compliance.mutations import ComplianceMutations
 from schema.compliance.queries import ComplianceQueries
 from schema.enterprises.mutations import EnterpriseMutations
 from schema.enterprises.queries import EnterpriseQueries
+from schema.history.mutations import HistoryMutations
+from schema.history.queries import HistoryQueries
 from schema.identity.mutations import IdentityMutations
 from schema.identity.queries import IdentityQueries
+from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
 from schema.scalars import SCALARS
 
 
 @strawberry.type(description="Read the compliance data in your scope.")
-class Query(IdentityQueries, EnterpriseQueries, ComplianceQueries, AlarmQueries):
+class Query(
+    IdentityQueries, EnterpriseQueries, ComplianceQueries, AlarmQueries, HistoryQueries, AllocationQueries
+):
     pass
 
 
 @strawberry.type(
     description="Every mutation returns a payload with `errors`: empty on success, coded otherwise."
 )
-class Mutation(IdentityMutations, EnterpriseMutations, ComplianceMutations, AlarmMutations):
+class Mutation(
+    IdentityMutations,
+    EnterpriseMutations,
+    ComplianceMutations,
+    AlarmMutations,
+    HistoryMutations,
+    AllocationMutations,
+):
     pass
 
 
@@ -41,6 +55,16 @@ def _is_unexpected(error: GraphQLError) -> bool:
         and not isinstance(error.original_error, GraphQLError)
         and not (error.extensions and "code" in error.extensions)
     )
+
+
+class _MaskErrors(MaskErrors):
+    """MaskErrors without its runtime Protocol isinstance check on results that carry no
+    error: nothing to mask there, and that check cost ~8 % of an API process's CPU when
+    fanning an event out to subscribers."""
+
+    def _process_result(self, result: object) -> None:
+        if getattr(result, "errors", None):
+            super()._process_result(result)
 
 
 class Schema(strawberry.Schema):
@@ -62,11 +86,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]
     if not settings.debug:
-        extensions.append(lambda: MaskErrors(should_mask_error=_is_unexpected))
+        extensions.append(lambda: _MaskErrors(should_mask_error=_is_unexpected))
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+        # Subscription events that read nothing but the event are executed once, not once per subscriber.
+        execution_context_class=SharedEventExecutionContext,
     )

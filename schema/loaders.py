@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from models import Allowance, Application, AuditEvent, Document, Enterprise, Notice, User
+from models import Allowance, Application, AuditEvent, Document, Enterprise, Notice, Role, User
 from services.access import Actor, enterprise_scope
 
 M = TypeVar("M", bound=Model)
@@ -44,9 +44,11 @@ class Loaders:
         self.notice_by_id = by_id(Notice, via_enterprise)
         self.document_by_id = by_id(Document, via_enterprise)
         self.applications_by_notice_id = grouped(Application, "notice_id", via_enterprise)
-        self.events_by_notice_id = grouped(
-            AuditEvent, "notice_id", enterprise_scope(actor, "notice__enterprise")
-        )
+        timeline_scope = enterprise_scope(actor, "notice__enterprise")
+        if actor.role == Role.ENTERPRISE:
+            # Alarms and their resolution notes are the regulators' business.
+            timeline_scope &= ~Q(action__startswith="alarm.")
+        self.events_by_notice_id = grouped(AuditEvent, "notice_id", timeline_scope)
         self.username_by_id = DataLoader(load_fn=_usernames)
         self.allowance_by_enterprise_year = DataLoader(load_fn=self._allowances(via_enterprise))
 

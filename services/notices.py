@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Allowance, Enterprise, MessageKind, Notice, NoticeStatus, Role
+from models import Allowance, Enterprise, MessageKind, Notice, NoticeStatus, Reminder, Role
 from services import alarms, audit, documents, events, inbox, jobs
 from services.access import Actor, enterprise_scope, require_role
 from services.documents import FileStore, IncomingFile, Upload
@@ -255,6 +255,8 @@ async def extend_deadline(actor: Actor, notice_id: int, deadline: datetime, reas
                 "deadline",
             )
         before = await advance(notice, Action.EXTEND_DEADLINE, now, deadline=deadline.astimezone(UTC))
+        # Reminders count down to a deadline: a new deadline gets its own.
+        await Reminder.filter(notice_id=notice.id).delete()
         await audit.record(
             actor,
             "notice.deadline_extended",

@@ -17,6 +17,7 @@ from services.deadlines import REMINDER_LEAD
 from services.workflow import OVERDUE_FROM
 
 BATCH = 500
+WEBHOOK_BACKFILL = timedelta(days=1)
 
 
 @dataclass
@@ -71,9 +72,10 @@ async def sweep() -> SweepResult:
             if deadlines.reminder_due(notice, kind, now):
                 result.reminders += await deadlines.remind(notice, kind)
     if webhooks.configured():
-        # Alarms never attempted (their job was lost); retries of failed ones are jobs of their own.
+        # Recent alarms never attempted (their job was lost); retries of failed ones are jobs of
+        # their own. Older alarms are not replayed: configuring a webhook must not flood it.
         undelivered = (
-            Alarm.filter(raised_at__lte=now - timedelta(seconds=30))
+            Alarm.filter(raised_at__lte=now - timedelta(seconds=30), raised_at__gte=now - WEBHOOK_BACKFILL)
             .exclude(id__in=Subquery(WebhookDelivery.all().values("alarm_id")))
             .limit(BATCH)
             .values_list("id", flat=True)

@@ -38,6 +38,17 @@ def redis_available() -> bool:
     return _answers(*_host_port(REDIS_URL, 6379))
 
 
+def require_redis() -> None:
+    """Skip the calling test when Redis does not answer; under CI=true fail it instead."""
+    if redis_available():
+        return
+    import pytest
+
+    if CI:
+        pytest.fail(f"CI=true but Redis does not answer at {REDIS_URL}")
+    pytest.skip(f"Redis does not answer at {REDIS_URL}")
+
+
 def backends() -> list[str]:
     found = ["sqlite"]
     if postgres_available():

@@ -40,9 +40,13 @@ ACTORS: dict[str, dramatiq.Actor] = {name: _actor(name) for name in JOBS}
 
 class Runtime(dramatiq.Middleware):
     """Starts the process runtime (database, event publisher, webhook config) on the
-    worker's event loop once it exists, and stops it at shutdown."""
+    worker's event loop once it exists, and stops it at shutdown.
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    Before boot, not after: dramatiq starts its consumer and worker threads between the
+    two hooks, so messages already queued would run before the database is connected.
+    The AsyncIO middleware, added first, has created the event loop by then."""
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from api import runtime
         from api.settings import Settings
 

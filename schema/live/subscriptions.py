@@ -13,6 +13,7 @@ from strawberry.types import Info
 from api.hub import SubscriberTooSlow
 from schema.context import actor_of
 from schema.errors import parse_id
+from schema.live.shared import payload_of
 from schema.live.types import AlarmEvent, MessageEvent, NoticeStatusChange, NoticeStatusEvent, Resync
 from schema.permissions import AUTHENTICATED
 from services import alarms, inbox
@@ -23,15 +24,23 @@ from services.events import NOTICE_EVENTS, Event, EventType, visible_to
 async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Event, None]:
     """The hub's events of these types that this subscriber may see, plus RESYNC hints."""
     actor = actor_of(info)
+
+    def wanted(event: Event) -> bool:
+        return (event.type in types or event.type == EventType.RESYNC) and visible_to(event, actor)
+
     try:
-        async for event in info.context.hub.subscribe():
-            if (event.type in types or event.type == EventType.RESYNC) and visible_to(event, actor):
+        # Filtered before queueing, so a busy tenant cannot fill a quiet subscriber's queue.
+        async for event in info.context.hub.subscribe(wanted):
+            if wanted(event):  # and checked again at delivery
                 yield event
     except SubscriberTooSlow as error:
         raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live updates over graphql-transport-ws; authenticate in connection_init: "
+    '{"authorization": "Bearer <token>"}.'
+)
 class Subscription:
     @strawberry.subscription(
         permission_classes=AUTHENTICATED,
@@ -50,10 +59,11 @@ class Subscription:
         except ServiceError:
             return
         async for event in _events(info, NOTICE_EVENTS):
+            # One payload object per event for all local subscribers: its execution is shared.
             if event.type == EventType.RESYNC:
-                yield Resync.of(event)
+                yield payload_of(event, Resync.of)
             elif wanted is None or event.notice_id == wanted:
-                yield NoticeStatusChange.of(event)
+                yield payload_of(event, NoticeStatusChange.of)
 
     @strawberry.subscription(
         permission_classes=AUTHENTICATED, description="Alarms raised in your region (regulators)."
