@@ -74,12 +74,11 @@ async def empty_tables() -> None:
     """Delete every row but the seeded reference data, which the migrations put there once."""
     models = [m for m in Tortoise.apps.get_models_iterable() if m._meta.db_table not in REFERENCE_TABLES]
     connection = Tortoise.get_connection("default")
-    if connection.capabilities.dialect == "postgres":
-        tables = ", ".join(f'"{m._meta.db_table}"' for m in models)
-        await connection.execute_script(f"TRUNCATE {tables} CASCADE")
-        return
-    for model in _topological_sort_models(models):
-        await connection.execute_script(f'DELETE FROM "{model._meta.db_table}"')
+    # Children before parents. Plain DELETE beats TRUNCATE on PostgreSQL for tables this
+    # small (about 1 ms against 140 ms a test).
+    await connection.execute_script(
+        "; ".join(f'DELETE FROM "{m._meta.db_table}"' for m in _topological_sort_models(models))
+    )
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ multipart requests, and snapshots of tenant data for "nothing changed" checks.""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from models import Allowance, Application, Message, Notice
+from models import Alarm, AlarmKind, Allowance, Application, Message, Notice
+from services import alarms
 from services.access import Actor
 from tests.conftest import PDF, token_for
 
@@ -17,6 +19,15 @@ TOO_LARGE_FILE = b"%PDF-1.7\n" + b"0" * (100 * 1024)  # over the upload limit, u
 TOO_LARGE_BODY = b"%PDF-1.7\n" + b"0" * (1200 * 1024)  # over upload_max_bytes + 1 MiB
 TEXT = b"Just some plain text, whatever the name says.\n"
 PDF_FILE = ("notice.pdf", PDF, "application/pdf")
+
+
+async def overdue_acknowledgement(notice: Notice) -> Alarm:
+    """The notice's acknowledgement window closed an hour ago and the delayed check ran: an
+    ACK_OVERDUE alarm, and an ALARM message for the regulators of the enterprise's region."""
+    await Notice.filter(id=notice.id).update(ack_due_at=datetime.now(UTC) - timedelta(hours=1))
+    await alarms.check_acknowledgement(notice.id)
+    # Read back rather than taken from the check: a sweep running meanwhile may have raised it.
+    return await Alarm.get(notice_id=notice.id, kind=AlarmKind.ACK_OVERDUE)
 
 
 def payload(result: dict[str, Any], mutation: str) -> dict[str, Any]:
@@ -99,4 +110,15 @@ async def tenant_data(enterprise_id: int) -> list[tuple[Any, ...]]:
         .values_list("id", "status", "decision_reason")
     )
     rows += await Message.filter(enterprise_id=enterprise_id).order_by("id").values_list("id", "read_at")
+    # The regulators' messages about it (alarms), and its alarms.
+    rows += (
+        await Message.filter(notice__enterprise_id=enterprise_id, regulator_region__isnull=False)
+        .order_by("id")
+        .values_list("id", "read_at")
+    )
+    rows += (
+        await Alarm.filter(enterprise_id=enterprise_id)
+        .order_by("id")
+        .values_list("id", "status", "resolved_by_id", "resolution_note", "acknowledged_late_at")
+    )
     return rows

@@ -70,14 +70,18 @@ def test_every_type_field_argument_and_input_field_is_described() -> None:
 def test_every_root_field_but_login_requires_a_token() -> None:
     schema = build_schema()
     guarded = {}
-    for root in ("Query", "Mutation"):
+    for root in ("Query", "Mutation", "Subscription"):
         for field in schema.get_type_by_name(root).fields:  # type: ignore[union-attr]
             guarded[f"{root}.{field.graphql_name or field.python_name}"] = (
                 IsAuthenticated in field.permission_classes
             )
     open_fields = sorted(name for name, is_guarded in guarded.items() if not is_guarded)
     assert open_fields == ["Mutation.login"]
-    assert schema.get_type_by_name("Subscription") is None
+    assert {name for name in guarded if name.startswith("Subscription.")} == {
+        "Subscription.notice_status_changed",
+        "Subscription.alarm_raised",
+        "Subscription.message_received",
+    }
 
 
 # -- limits ------------------------------------------------------------------------------------

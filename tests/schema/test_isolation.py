@@ -1,26 +1,32 @@
 """Tenant isolation, operation by operation.
 
 Two enterprises: A in Guangzhou (440113) and B in Beijing (110105), each with a member and a
-notice whose application is under review. Five viewers: A's member, B's member, the Guangdong
+notice acknowledged too late (so an ACK_OVERDUE alarm, and an alarm message in the regulators'
+inbox) whose application is under review. Five viewers: A's member, B's member, the Guangdong
 regulator (44), the Beijing regulator (11) and a national regulator (""). Each row of a table
 is one operation aimed at A's data (or listing everything); each column says what a viewer
 gets back: whose rows ("A", "B", "AB") or nothing ("-"), and for mutations the outcome code.
+Subscriptions are opened over the app's WebSocket by all five viewers at once, while something
+happens to both tenants.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from models import Application, AuditEvent, Document, Message, Notice
+from models import Alarm, Application, AuditEvent, Document, Message, Notice
+from services import notices
 from services.access import Actor
 from services.documents import FileStore
 from services.workflow import Action
 from tests.conftest import PDF, GraphQLClient, World, in_days
-from tests.schema.support import auth, code_of, tenant_data
+from tests.schema.live import connected, drain, running
+from tests.schema.support import auth, code_of, overdue_acknowledgement, tenant_data
 from tests.services.cycle import Cycle, issue
 
 VIEWERS = ("A member", "B member", "Guangdong", "Beijing", "national")
@@ -37,20 +43,29 @@ class Tenants:
     async def build(cls, world: World, files: FileStore) -> Tenants:
         a = await Cycle.start(world, files, region="440113")
         b = await Cycle.start(world, files, region="110105")
-        applications = {"A": await a.under_review(), "B": await b.under_review()}
+        for cycle in (a, b):
+            await overdue_acknowledgement(cycle.notice)
+            await cycle.under_review()
         tenants = cls(a, b, await world.regulator(""))
-        for letter, cycle in (("A", a), ("B", b)):
-            tenants.owner[("Enterprise", str(cycle.enterprise.id))] = letter
-            tenants.owner[("Notice", str(cycle.notice.id))] = letter
-            tenants.owner[("Application", str(applications[letter].id))] = letter
+        await tenants.scan()
+        return tenants
+
+    async def scan(self) -> None:
+        """Note whose every row is (again, after more were written)."""
+        for letter, cycle in (("A", self.a), ("B", self.b)):
+            self.owner[("Enterprise", str(cycle.enterprise.id))] = letter
             for model, typename, key in (
+                (Notice, "Notice", "enterprise_id"),
+                (Notice, "NoticeStatusChange", "enterprise_id"),  # `id: noticeId` in subscriptions
+                (Application, "Application", "enterprise_id"),
                 (Document, "Document", "enterprise_id"),
                 (Message, "Message", "enterprise_id"),
+                (Message, "Message", "notice__enterprise_id"),  # the regulators' alarm messages
+                (Alarm, "Alarm", "enterprise_id"),
                 (AuditEvent, "TimelineEntry", "notice__enterprise_id"),
             ):
                 for pk in await model.filter(**{key: cycle.enterprise.id}).values_list("id", flat=True):
-                    tenants.owner[(typename, str(pk))] = letter
-        return tenants
+                    self.owner[(typename, str(pk))] = letter
 
     def viewer(self, name: str) -> Actor:
         return {
@@ -69,6 +84,7 @@ class Tenants:
             "a": str(application.id),
             "document": str(self.a.notice.document_id),
             "report": str(application.report_id),
+            "alarm": str((await Alarm.get(notice_id=self.a.notice.id)).id),
         }
 
     def whose(self, data: Any) -> str:
@@ -116,6 +132,8 @@ QUERY_DOCUMENTS = {
     "application(A's) and nested": "query($a: ID!) { application(id: $a) { ROW notice {ROW} report {ROW} } }",
     "messages { notice }": "{ messages { edges { node { ROW notice { ROW } } } } }",
     "me { enterprise }": "{ me { enterprise { ROW } } }",
+    "alarms and nested": "{ alarms { edges { node { ROW notice { ROW } enterprise { ROW } } } } }",
+    "alarms(status: OPEN, kind: ACK_OVERDUE)": "{ alarms(status: OPEN, kind: ACK_OVERDUE) { edges { node { ROW } } } }",
 }
 DOCUMENTS = {
     name: document.replace("TREE", NOTICE_TREE).replace("ROW", ID)
@@ -134,8 +152,10 @@ QUERIES = [
     ("notices(filter: A)",           "A",      "-",      "A",       "-",     "A"),
     ("applications(A's notice)",     "A",      "-",      "A",       "-",     "A"),
     ("application(A's) and nested",  "A",      "-",      "A",       "-",     "A"),
-    ("messages { notice }",          "A",      "B",      "-",       "-",     "-"),
+    ("messages { notice }",          "A",      "B",      "A",       "B",     "AB"),  # alarm messages
     ("me { enterprise }",            "A",      "B",      "-",       "-",     "-"),
+    ("alarms and nested",            "-",      "-",      "A",       "B",     "AB"),
+    ("alarms(status: OPEN, kind: ACK_OVERDUE)", "-", "-", "A",     "B",     "AB"),
 ]
 # fmt: on
 
@@ -243,11 +263,17 @@ async def _deadline(t: Tenants) -> dict[str, Any]:
 
 
 async def _messages(t: Tenants) -> dict[str, Any]:
-    return {
-        "ids": [
-            str(i) for i in await Message.filter(enterprise_id=t.a.enterprise.id).values_list("id", flat=True)
-        ]
-    }
+    """A's inbox and the alarm message about A in the regulators' inbox."""
+    mine = await Message.filter(enterprise_id=t.a.enterprise.id).values_list("id", flat=True)
+    regulators = await Message.filter(
+        notice__enterprise_id=t.a.enterprise.id, regulator_region__isnull=False
+    ).values_list("id", flat=True)
+    assert mine and regulators
+    return {"ids": [str(i) for i in [*mine, *regulators]]}
+
+
+async def _alarm(t: Tenants) -> dict[str, Any]:
+    return {"id": (await t.variables())["alarm"]}
 
 
 async def _enterprise(t: Tenants) -> dict[str, Any]:
@@ -287,6 +313,10 @@ ATTEMPTS = {  # mutation: (document, arrange: the variables aimed at A's data)
         "mutation($ids: [ID!]!) { markMessagesRead(ids: $ids) { errors { code } messages { id } } }",
         _messages,
     ),
+    "resolveAlarm": (
+        'mutation($id: ID!) { resolveAlarm(id: $id, note: "called them") { errors { code } alarm { id } } }',
+        _alarm,
+    ),
     "updateEnterprise": (
         'mutation($id: ID!) { updateEnterprise(input: {id: $id, name: "Renamed"}) { errors { code } '
         "enterprise { id } } }",
@@ -308,7 +338,8 @@ MUTATIONS = [
     ("submitApplication",      "ok",     MISSING,   DENIED,    DENIED,  DENIED),
     ("reviewApplication",      DENIED,   DENIED,    "ok",      MISSING, "ok"),
     ("extendDeadline",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("markMessagesRead",       "ok",     "ignored", DENIED,    DENIED,  DENIED),
+    ("markMessagesRead",       "ok",     "ignored", "ok",      "ignored", "ok"),  # regulators: alarms
+    ("resolveAlarm",           DENIED,   DENIED,    "ok",      MISSING, "ok"),
     ("updateEnterprise",       DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
     ("createUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
 ]
@@ -355,6 +386,61 @@ async def test_a_mutation_reaches_only_the_data_in_the_viewers_scope(
         else:
             assert after["A"] == before["A"], f"{name}: a refused mutation changed A's data"
     assert outcomes == dict(zip(VIEWERS, expected, strict=True))
+
+
+# -- subscriptions -------------------------------------------------------------------------------
+
+RESYNC = "... on Resync { __typename }"
+SUBSCRIPTION_DOCUMENTS = {
+    "noticeStatusChanged": "subscription { noticeStatusChanged { CHANGE RESYNC } }",
+    "noticeStatusChanged(A's notice)": "subscription($n: ID) { noticeStatusChanged(noticeId: $n) { CHANGE RESYNC } }",
+    "alarmRaised": "subscription { alarmRaised { ... on Alarm { ROW notice { ROW } enterprise { ROW } } RESYNC } }",
+    "messageReceived": "subscription { messageReceived { ... on Message { ROW notice { ROW } } RESYNC } }",
+}
+SUBSCRIPTION_DOCUMENTS = {
+    name: document.replace("CHANGE", "... on NoticeStatusChange { __typename id: noticeId }")
+    .replace("RESYNC", RESYNC)
+    .replace("ROW", ID)
+    for name, document in SUBSCRIPTION_DOCUMENTS.items()
+}
+
+# fmt: off
+SUBSCRIPTIONS = [
+    # subscription                       A member  B member  Guangdong  Beijing  national
+    ("noticeStatusChanged",              "A",      "B",      "A",       "B",     "AB"),
+    ("noticeStatusChanged(A's notice)",  "A",      "-",      "A",       "-",     "A"),
+    ("alarmRaised",                      "-",      "-",      "A",       "B",     "AB"),
+    ("messageReceived",                  "A",      "B",      "A",       "B",     "AB"),
+]
+# fmt: on
+
+
+async def something_happens_to_both(t: Tenants) -> None:
+    """Each tenant's deadline moves; its 2026 notice is issued and not acknowledged in time."""
+    for cycle in (t.a, t.b):
+        await notices.extend_deadline(cycle.regulator, cycle.notice.id, in_days(60), "flood")
+        await cycle.world.allowance(cycle.regulator, cycle.enterprise, 500, year=2026)
+        await overdue_acknowledgement(await issue(cycle.regulator, cycle.files, cycle.enterprise, year=2026))
+
+
+@pytest.mark.parametrize(
+    ("subscription", "expected"),
+    [(s, row) for s, *row in SUBSCRIPTIONS],
+    ids=[s for s, *_ in SUBSCRIPTIONS],
+)
+async def test_a_subscription_delivers_only_the_events_in_the_viewers_scope(
+    app: Any, tenants: Tenants, subscription: str, expected: list[str]
+) -> None:
+    variables = {"n": str(tenants.a.notice.id)}
+    async with running(app) as hub, contextlib.AsyncExitStack() as stack:
+        lives = [await stack.enter_async_context(connected(app, tenants.viewer(n))) for n in VIEWERS]
+        for live in lives:
+            await live.subscribe(SUBSCRIPTION_DOCUMENTS[subscription], variables)
+        await something_happens_to_both(tenants)
+        delivered = await drain(hub, *lives)
+    await tenants.scan()
+    seen = {name: tenants.whose(events) for name, events in zip(VIEWERS, delivered, strict=True)}
+    assert seen == dict(zip(VIEWERS, expected, strict=True))
 
 
 # -- nested fields apply scope themselves -------------------------------------------------------

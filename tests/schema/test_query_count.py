@@ -1,5 +1,5 @@
-"""No N+1: a page of notices with every nested field costs the same number of SQL
-statements whether it holds 2 notices or 20."""
+"""No N+1: a page of notices (enterprises, messages, alarms) with every nested field costs the
+same number of SQL statements whether it holds 2 items or 20."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from services import applications, notices
+from services import alarms, applications, notices
 from services.access import Actor
 from services.documents import FileStore
 from services.workflow import Action
 from tests.conftest import GraphQLClient, World, pdf
+from tests.schema.support import overdue_acknowledgement
 from tests.services.cycle import issue
 
 NOTICES = """
@@ -138,3 +139,40 @@ async def test_a_page_of_20_costs_the_same_statements_as_a_page_of_2(
     # At most one statement per kind of row: the caller, the page, then one batch per loader
     # (enterprises, allowances, documents, reports, applications, events, notices, usernames).
     assert len(large) <= 10, "\n".join(large)
+
+
+ALARMS = """
+query($first: Int!) {
+  alarms(first: $first) { edges { node {
+    id kind status resolvedBy
+    notice { id status enterprise { id } }
+    enterprise { id name allowance(year: 2025) { amount } }
+  } } }
+}
+"""
+
+
+async def test_a_page_of_20_alarms_costs_the_same_statements_as_a_page_of_2(
+    gql: GraphQLClient, world: World, files: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    regulators = [await world.regulator("44"), await world.regulator("4401")]
+    raised = 0
+
+    async def grow_to(count: int) -> None:
+        """Alarms for new Guangzhou enterprises; every other one resolved, by either regulator."""
+        nonlocal raised
+        while raised < count:
+            enterprise = await world.enterprise("440113")
+            await world.allowance(regulators[0], enterprise, 1000)
+            alarm = await overdue_acknowledgement(await issue(regulators[0], files, enterprise))
+            if raised % 2:
+                await alarms.resolve_alarm(regulators[raised % 4 // 2], alarm.id, "called them")
+            raised += 1
+
+    await grow_to(2)
+    small = await statements_for(gql, monkeypatch, ALARMS, regulators[0], 2)
+    await grow_to(20)
+    large = await statements_for(gql, monkeypatch, ALARMS, regulators[0], 20)
+    assert len(large) == len(small), "\n".join(large)
+    # The caller, the page, then one batch each: notices, enterprises, allowances, usernames.
+    assert len(large) <= 6, "\n".join(large)

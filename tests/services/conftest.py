@@ -1,13 +1,20 @@
-"""Service-layer fixtures: a cheap password hasher and a ready-made compliance cycle."""
+"""Service-layer fixtures: a cheap password hasher, a ready-made compliance cycle, and the
+events and jobs the services hand to the process (recorded instead of delivered)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
 from argon2 import PasswordHasher
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.connection import get_connections
 
-from services import identity
+from services import events, identity, jobs
 from services.documents import FileStore
+from services.events import Event
 from tests.conftest import World
 from tests.services.cycle import Cycle
 
@@ -25,3 +32,42 @@ async def cycle(world: World, files: FileStore) -> Cycle:
     """A Guangdong enterprise with a member, a provincial regulator, a 1000 t allowance for
     2025 and an issued (not yet acknowledged) notice due in 30 days."""
     return await Cycle.start(world, files)
+
+
+def in_transaction() -> bool:
+    return isinstance(get_connections().get("default"), TransactionalDBClient)
+
+
+@pytest.fixture
+def published() -> Iterator[list[Event]]:
+    """Every event the services publish, in order. Publishing inside a transaction fails the
+    test: a subscriber must never hear of a change that may still roll back."""
+    captured: list[Event] = []
+
+    async def capture(event: Event) -> None:
+        assert not in_transaction(), f"{event.type} published before its transaction committed"
+        captured.append(event)
+
+    events.set_publisher(capture)
+    yield captured
+    events.set_publisher(None)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    args: tuple[int, ...]
+    delay_seconds: float
+
+
+@pytest.fixture
+def dispatched() -> Iterator[list[Job]]:
+    """Every job the services enqueue, in order (none is run)."""
+    captured: list[Job] = []
+
+    async def record(name: str, args: tuple[int, ...], delay_seconds: float) -> None:
+        captured.append(Job(name, args, delay_seconds))
+
+    jobs.set_dispatcher(record)
+    yield captured
+    jobs.set_dispatcher(None)

@@ -6,11 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from models import Allowance, Application, AuditEvent, Document, Enterprise, Message, Notice, User
+from models import (
+    Alarm,
+    Allowance,
+    Application,
+    AuditEvent,
+    Document,
+    Enterprise,
+    Message,
+    Notice,
+    Reminder,
+    User,
+    WebhookDelivery,
+)
 from services import applications, notices
 from services.access import Actor
 from services.documents import FileStore
@@ -29,7 +42,19 @@ def fails_with(code: ErrorCode, field: str | None = None) -> Iterator[pytest.Exc
         assert info.value.field == field, repr(info.value)
 
 
-MODELS = (Enterprise, User, Allowance, Document, Notice, Application, AuditEvent, Message)
+MODELS = (
+    Enterprise,
+    User,
+    Allowance,
+    Document,
+    Notice,
+    Application,
+    AuditEvent,
+    Message,
+    Alarm,
+    Reminder,
+    WebhookDelivery,
+)
 
 
 async def row_counts() -> dict[str, int]:
@@ -100,6 +125,12 @@ class Cycle:
     async def reload(self) -> Notice:
         await self.notice.refresh_from_db()
         return self.notice
+
+    async def set_times(self, **times: datetime) -> Notice:
+        """Rewrite the notice's stored instants (deadline, issued_at, ack_due_at): the services
+        compare them with the real clock, so moving them is how a test lets time pass."""
+        await Notice.filter(id=self.notice.id).update(**times)
+        return await self.reload()
 
 
 async def issue(regulator: Actor, files: FileStore, enterprise: Enterprise, **overrides: Any) -> Notice:

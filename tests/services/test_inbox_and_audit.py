@@ -1,4 +1,4 @@
-"""The notice timeline in the audit trail, and the enterprise inbox."""
+"""The notice timeline in the audit trail, and the inboxes of enterprises and regulators."""
 
 from __future__ import annotations
 
@@ -67,9 +67,40 @@ async def test_an_enterprise_reads_only_its_own_inbox(cycle: Cycle, world: World
     assert mine.isdisjoint(m.id for m in await inbox.messages_for(other.member))
 
 
-async def test_regulators_and_admins_have_no_inbox(cycle: Cycle, world: World) -> None:
-    for actor in (cycle.regulator, await world.regulator(""), await world.admin()):
-        assert await inbox.messages_for(actor).count() == 0
+async def test_admins_have_no_inbox(cycle: Cycle, world: World) -> None:
+    await inbox.post_to_regulators("440113", MessageKind.ALARM, "Alarm", "Late", cycle.notice.id)
+    assert await inbox.messages_for(await world.admin()).count() == 0
+
+
+async def test_a_regulator_reads_the_regulator_messages_of_its_region(cycle: Cycle, world: World) -> None:
+    here = await inbox.post_to_regulators("440113", MessageKind.ALARM, "Guangzhou", "Late", cycle.notice.id)
+    await inbox.post_to_regulators("110105", MessageKind.ALARM, "Beijing", "Late")
+
+    assert [m.id for m in await inbox.messages_for(cycle.regulator)] == [here.id]
+    assert [m.id for m in await inbox.messages_for(await world.regulator("4401"))] == [here.id]
+    assert await inbox.messages_for(await world.regulator("4403")).count() == 0
+
+
+async def test_a_regulators_inbox_never_holds_enterprise_messages(cycle: Cycle, world: World) -> None:
+    assert await Message.filter(enterprise_id=cycle.enterprise.id).count() > 0
+    for prefix in ("44", "4401", ""):
+        assert await inbox.messages_for(await world.regulator(prefix)).count() == 0
+
+
+async def test_a_national_regulator_reads_every_regions_regulator_messages(
+    cycle: Cycle, world: World
+) -> None:
+    sent = [
+        await inbox.post_to_regulators(region, MessageKind.ALARM, "Alarm", "Late")
+        for region in ("440113", "110105")
+    ]
+    national = await world.regulator("")
+    assert sorted(m.id for m in await inbox.messages_for(national)) == [m.id for m in sent]
+
+
+async def test_an_enterprise_never_reads_regulator_messages(cycle: Cycle) -> None:
+    alarm = await inbox.post_to_regulators("440113", MessageKind.ALARM, "Alarm", "Late", cycle.notice.id)
+    assert alarm.id not in {m.id for m in await inbox.messages_for(cycle.member)}
 
 
 async def test_marking_read_touches_only_the_callers_own_messages(cycle: Cycle, world: World) -> None:
@@ -111,8 +142,23 @@ async def test_unknown_and_out_of_range_ids_are_ignored(cycle: Cycle) -> None:
     assert await inbox.mark_read(cycle.member, []) == []
 
 
-async def test_only_enterprise_users_mark_messages_read(cycle: Cycle) -> None:
+async def test_a_regulator_marks_its_regions_messages_read_for_its_colleagues(
+    cycle: Cycle, world: World
+) -> None:
+    here = await inbox.post_to_regulators("440113", MessageKind.ALARM, "Guangzhou", "Late")
+    beijing = await inbox.post_to_regulators("110105", MessageKind.ALARM, "Beijing", "Late")
+    enterprise_ids = [m.id for m in await inbox.messages_for(cycle.member)]
+
+    marked = await inbox.mark_read(cycle.regulator, [here.id, beijing.id, *enterprise_ids])
+
+    assert [(m.id, m.read_at is not None) for m in marked] == [(here.id, True)]
+    assert await inbox.messages_for(await world.regulator("4401"), unread_only=True).count() == 0
+    assert await Message.filter(read_at__isnull=False).count() == 1
+
+
+async def test_admins_may_not_mark_messages_read(cycle: Cycle, world: World) -> None:
+    await inbox.post_to_regulators("440113", MessageKind.ALARM, "Alarm", "Late")
     ids = [m.id for m in await Message.all()]
     with fails_with(ErrorCode.PERMISSION_DENIED):
-        await inbox.mark_read(cycle.regulator, ids)
+        await inbox.mark_read(await world.admin(), ids)
     assert await Message.filter(read_at__isnull=True).count() == len(ids)

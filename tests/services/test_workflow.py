@@ -1,4 +1,7 @@
-"""The notice state machine: every (status, action) pair, the deadline, and allowed actions per role."""
+"""The notice state machine: every (status, action) pair, the deadline, and allowed actions per role.
+
+MARK_OVERDUE is the system's move when a deadline passes: no user is ever offered it.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,17 @@ ALLOWED = {
     (S.UNDER_REVIEW, Action.EXTEND_DEADLINE): S.UNDER_REVIEW,
     (S.REJECTED, Action.EXTEND_DEADLINE): S.REJECTED,
 }
-REFUSED = [pair for pair in itertools.product(S, Action) if pair not in ALLOWED]
+# Moves a user makes; MARK_OVERDUE depends on the deadline and is tested on its own below.
+REFUSED = [
+    pair for pair in itertools.product(S, Action) if pair not in ALLOWED and pair[1] != Action.MARK_OVERDUE
+]
+GOES_OVERDUE = [S.ISSUED, S.ACKNOWLEDGED, S.REJECTED]
+NEVER_OVERDUE = [S.UNDER_REVIEW, S.FULFILLED, S.OVERDUE]
+BY_ROLE = {
+    Role.ENTERPRISE: {Action.ACKNOWLEDGE, Action.SUBMIT_APPLICATION},
+    Role.REGULATOR: {Action.APPROVE, Action.REJECT, Action.EXTEND_DEADLINE},
+    Role.ADMIN: set(),
+}
 
 ENTERPRISE = Actor(1, "member", Role.ENTERPRISE, enterprise_id=1)
 REGULATOR = Actor(2, "regulator", Role.REGULATOR, region_prefix="44")
@@ -61,6 +74,34 @@ def test_the_refusal_names_the_action_and_the_status() -> None:
     with fails_with(ErrorCode.INVALID_TRANSITION) as error:
         transition(notice(S.FULFILLED), Action.EXTEND_DEADLINE, NOW)
     assert "extend the deadline" in error.value.message and "FULFILLED" in error.value.message
+
+
+@pytest.mark.parametrize("status", GOES_OVERDUE)
+def test_a_notice_not_yet_fulfilled_goes_overdue_once_its_deadline_has_passed(status: NoticeStatus) -> None:
+    assert transition(notice(status, AFTER_DEADLINE), Action.MARK_OVERDUE, NOW) == S.OVERDUE
+
+
+@pytest.mark.parametrize("status", GOES_OVERDUE)
+def test_a_notice_goes_overdue_at_the_deadline_instant_itself(status: NoticeStatus) -> None:
+    assert transition(notice(status, NOW), Action.MARK_OVERDUE, NOW) == S.OVERDUE
+
+
+@pytest.mark.parametrize("status", GOES_OVERDUE)
+def test_a_notice_does_not_go_overdue_before_its_deadline(status: NoticeStatus) -> None:
+    with fails_with(ErrorCode.INVALID_TRANSITION) as error:
+        transition(notice(status, BEFORE_DEADLINE), Action.MARK_OVERDUE, NOW)
+    assert "deadline has not passed" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "deadline"), list(itertools.product(NEVER_OVERDUE, [BEFORE_DEADLINE, AFTER_DEADLINE]))
+)
+def test_under_review_fulfilled_and_overdue_notices_never_go_overdue(
+    status: NoticeStatus, deadline: datetime
+) -> None:
+    with fails_with(ErrorCode.INVALID_TRANSITION) as error:
+        transition(notice(status, deadline), Action.MARK_OVERDUE, NOW)
+    assert "mark overdue" in error.value.message and status.value in error.value.message
 
 
 @pytest.mark.parametrize("status", [S.ACKNOWLEDGED, S.REJECTED])
@@ -147,9 +188,9 @@ def test_an_admin_has_no_part_in_the_workflow(status: NoticeStatus) -> None:
 
 @pytest.mark.parametrize(
     ("status", "deadline", "actor"),
-    list(itertools.product(S, [BEFORE_DEADLINE, AFTER_DEADLINE], [ENTERPRISE, REGULATOR])),
+    list(itertools.product(S, [BEFORE_DEADLINE, AFTER_DEADLINE], [ENTERPRISE, REGULATOR, ADMIN])),
 )
-def test_allowed_actions_are_exactly_the_moves_that_succeed(
+def test_allowed_actions_are_exactly_the_moves_of_the_callers_role_that_succeed(
     status: NoticeStatus, deadline: datetime, actor: Actor
 ) -> None:
     offered = set(allowed_actions(notice(status, deadline), actor, NOW))
@@ -160,7 +201,11 @@ def test_allowed_actions_are_exactly_the_moves_that_succeed(
         except ServiceError:
             continue
         succeeding.add(action)
-    mine = {
-        a for a in Action if (a in (Action.ACKNOWLEDGE, Action.SUBMIT_APPLICATION)) == (actor is ENTERPRISE)
-    }
-    assert offered == succeeding & mine
+    assert offered == succeeding & BY_ROLE[actor.role]
+
+
+@pytest.mark.parametrize(
+    ("status", "actor"), list(itertools.product(GOES_OVERDUE, [ENTERPRISE, REGULATOR, ADMIN]))
+)
+def test_no_user_is_offered_marking_a_notice_overdue(status: NoticeStatus, actor: Actor) -> None:
+    assert Action.MARK_OVERDUE not in allowed_actions(notice(status, AFTER_DEADLINE), actor, NOW)
