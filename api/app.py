@@ -16,6 +16,7 @@ from tortoise import Tortoise
 from api import runtime
 from api.documents import download
 from api.graphql import GraphQLView
+from api.imports import HISTORY_CSV, import_history
 from api.limits import BodySizeLimit
 from api.settings import Settings
 from schema import build_schema
@@ -47,7 +48,13 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             view.hub = None
             await runtime.stop(manage_db=manage_db)
 
-    middleware = [Middleware(BodySizeLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)]
+    middleware = [
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD,
+            exempt=frozenset({HISTORY_CSV}),
+        )
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -64,6 +71,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/documents/{document_id}", download),
+            Route(HISTORY_CSV, import_history, methods=["POST"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

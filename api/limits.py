@@ -6,14 +6,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    """Pure ASGI middleware: 413 when Content-Length (or the streamed body) exceeds the limit."""
+    """Pure ASGI middleware: 413 when Content-Length (or the streamed body) exceeds the limit.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `exempt` paths are left alone: their routes consume the body incrementally (CSV imports).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

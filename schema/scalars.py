@@ -8,6 +8,14 @@ from strawberry.types.scalar import ScalarDefinition
 
 Tonnes = NewType("Tonnes", int)
 Ratio = NewType("Ratio", Decimal)
+Quantity = NewType("Quantity", Decimal)
+
+
+def _plain(value: object) -> str:
+    """A decimal without exponent or trailing zeros: 1457.1000 -> "1457.1", 1E+3 -> "1000"."""
+    number = Decimal(str(value)).normalize()
+    return format(number, "f")
+
 
 SCALARS: dict[object, ScalarDefinition] = {
     Tonnes: strawberry.scalar(
@@ -27,6 +35,16 @@ SCALARS: dict[object, ScalarDefinition] = {
             "Input also accepts a number; a bad value gets INVALID_RATIO."
         ),
         serialize=lambda value: format(Decimal(value), "f"),
+        parse_value=lambda value: value,
+    ),
+    Quantity: strawberry.scalar(
+        name="Quantity",
+        description=(
+            "An exact decimal quantity (energy, output, tonnes of standard coal, a factor). Output: a "
+            'string ("1457.1") so no digit is lost. Input: a string or a number; a bad value gets a '
+            "coded error (INVALID_QUANTITY, NEGATIVE_QUANTITY...) naming the field."
+        ),
+        serialize=_plain,
         parse_value=lambda value: value,
     ),
 }

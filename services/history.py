@@ -40,6 +40,7 @@ from services.units import same_unit, to_canonical
 MAX_ROWS_PER_CALL = 1000
 BATCH = 1000
 MAX_REPORTED_ERRORS = 1000
+MAX_QUANTITY = Decimal(10**12)  # in the canonical unit; the columns hold less than 10^14
 COLUMNS = ("credit_code", "year", "kind", "item", "quantity", "unit")
 
 
@@ -91,7 +92,10 @@ class HistoryImporter:
         self.actor = actor
         self.partial = partial
         self.result = ImportResult()
-        self.seen: dict[tuple[str, int, str, str], int] = {}
+        # Natural key -> first line. Keys are packed into one int (see _key): the index then
+        # costs about 100 bytes a row instead of 300, whatever size the file is.
+        self.seen: dict[int, int] = {}
+        self.numbers: dict[object, int] = {}  # credit code or (kind, item) -> a small int
         self.pending: list[_Row] = []
         self.energy_units: dict[str, str] = {}
         self.product_units: dict[str, str] = {}
@@ -132,7 +136,7 @@ class HistoryImporter:
         except ServiceError as error:
             self.result.add(RowError(line, error.code, error.field, error.message))
             return
-        key = (row.credit_code, row.year, row.kind.value, row.item)
+        key = self._key(row)
         if (first := self.seen.get(key)) is not None:
             self.result.add(RowError(line, ErrorCode.DUPLICATE_ROW, None, f"repeats line {first}"))
             return
@@ -140,6 +144,13 @@ class HistoryImporter:
         self.pending.append(row)
         if len(self.pending) >= BATCH:
             await self._flush()
+
+    def _key(self, row: _Row) -> int:
+        """(credit code, year, kind, item) as one exact int: codes and items are numbered as first
+        seen, and years (1990 to 2100) fit in 8 bits."""
+        code = self.numbers.setdefault(row.credit_code, len(self.numbers))
+        item = self.numbers.setdefault((row.kind, row.item), len(self.numbers))
+        return ((code << 32) | item) << 8 | (row.year - 1990)
 
     def _parse(self, line: int, raw: dict[str, str]) -> _Row:
         def value(name: str) -> str:
@@ -187,6 +198,8 @@ class HistoryImporter:
                 raise ServiceError(
                     ErrorCode.INVALID_QUANTITY, "verified emissions are whole tonnes", "quantity"
                 )
+        if quantity > MAX_QUANTITY:  # beyond the columns' range: a coded row error, not a database one
+            raise ServiceError(ErrorCode.INVALID_QUANTITY, "quantity is implausibly large", "quantity")
         return _Row(line, credit_code, year, kind, item, quantity)
 
     async def _flush(self) -> None:
@@ -298,21 +311,24 @@ async def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, dic
         *complete, buffer = buffer.split("\n")
         for raw_line in complete:
             line += 1
-            parsed = _parse_line(raw_line, header, line)
             if header is None:
-                header = [c.strip().lower() for c in next(csv.reader([raw_line]))]
-                missing = [c for c in COLUMNS if c not in header]
-                if missing:
-                    raise ServiceError(
-                        ErrorCode.INVALID_ROW, f"line 1: missing columns {', '.join(missing)}", "file"
-                    )
-            elif parsed is not None:
+                header = _header(raw_line)
+            elif (parsed := _parse_line(raw_line, header, line)) is not None:
                 yield line, parsed
-    if buffer.strip() and header is not None:
+    buffer += decoder.decode(b"", final=True)  # a character cut off at the end becomes U+FFFD
+    if buffer.strip():
         line += 1
-        parsed = _parse_line(buffer, header, line)
-        if parsed is not None:
+        if header is None:
+            _header(buffer)  # a header without a newline (and so without rows) is still checked
+        elif (parsed := _parse_line(buffer, header, line)) is not None:
             yield line, parsed
+
+
+def _header(raw_line: str) -> list[str]:
+    header = [c.strip().lower() for c in next(csv.reader([raw_line]))]
+    if missing := [c for c in COLUMNS if c not in header]:
+        raise ServiceError(ErrorCode.INVALID_ROW, f"line 1: missing columns {', '.join(missing)}", "file")
+    return header
 
 
 def _parse_line(raw_line: str, header: list[str] | None, line: int) -> dict[str, str] | None:

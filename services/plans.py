@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -76,8 +77,17 @@ async def create_plan(
     total: object | None,
     parameters: Parameters,
 ) -> AllocationPlan:
-    """Compute and save a DRAFT; nothing reaches the allowances until it is committed."""
+    """Compute and save a DRAFT; nothing reaches the allowances until it is committed.
+
+    Refused, like a commit, once notices for that year are issued to any of its enterprises:
+    such a draft could never be committed."""
     allocation = await compute(actor, year=year, rule=rule, scope=scope, total=total, parameters=parameters)
+    if await Notice.filter(year=year, enterprise_id__in=list(allocation.amounts)).exists():
+        raise ServiceError(
+            ErrorCode.PLAN_YEAR_LOCKED,
+            f"notices for {year} are issued; its allowances can no longer change",
+            "year",
+        )
     scope_data, parameter_data = _record(scope, parameters)
     async with in_transaction():
         plan = await AllocationPlan.create(
@@ -111,11 +121,11 @@ def plans_for(actor: Actor) -> QuerySet[AllocationPlan]:
     if actor.role == Role.ADMIN or not actor.region_prefix:
         return AllocationPlan.all()
     # A plan belongs to a region when all its lines do; a plan reaching outside is not shown.
-    outside = AllocationLine.filter(enterprise__region_code__not_startswith=actor.region_prefix).values(
+    outside = AllocationLine.exclude(enterprise__region_code__startswith=actor.region_prefix).values(
         "plan_id"
     )
     return AllocationPlan.filter(created_by__region_prefix__startswith=actor.region_prefix).exclude(
-        id__in=outside
+        id__in=Subquery(outside)
     )
 
 
@@ -154,7 +164,7 @@ async def commit_plan(
         overlapping = await AllocationPlan.filter(
             year=plan.year,
             status=PlanStatus.COMMITTED,
-            id__in=AllocationLine.filter(enterprise_id__in=ids).values("plan_id"),
+            id__in=Subquery(AllocationLine.filter(enterprise_id__in=ids).values("plan_id")),
         ).values_list("id", flat=True)
         if overlapping and not supersede:
             raise ServiceError(
@@ -230,7 +240,7 @@ async def issue_notices_for_plan(
     plan = await get_plan(actor, plan_id)
     if plan.status != PlanStatus.COMMITTED:
         raise ServiceError(
-            ErrorCode.PLAN_NOT_DRAFT, "only a committed plan's notices can be issued", "planId"
+            ErrorCode.PLAN_NOT_COMMITTED, "only a committed plan's notices can be issued", "planId"
         )
     incoming = await files.accept(document, "document")
     ids = (
@@ -272,5 +282,6 @@ async def issue_notices_for_plan(
 
 async def enterprises_of(plan: AllocationPlan, actor: Actor) -> QuerySet[Enterprise]:
     return Enterprise.filter(
-        enterprise_scope(actor), id__in=AllocationLine.filter(plan_id=plan.id).values("enterprise_id")
+        enterprise_scope(actor),
+        id__in=Subquery(AllocationLine.filter(plan_id=plan.id).values("enterprise_id")),
     )

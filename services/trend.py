@@ -128,7 +128,7 @@ async def emission_trend(
         change = total - previous if total is not None and previous is not None else None
         ratio = change / previous if change is not None and previous else None
         points.append(YearPoint(year, total, row["enterprises"] if row else 0, tce, by_type, change, ratio))
-        previous = total if total is not None else previous
+        previous = total  # after a year without data there is no year-over-year change
     with_data = [p for p in points if p.emissions is not None]
     fit = fit_line([p.year for p in with_data], [float(p.emissions or 0) for p in with_data])
     return Trend(points, fit, sorted(missing))

@@ -196,7 +196,7 @@ class ComplianceMutations:
 
     @strawberry.mutation(
         permission_classes=AUTHENTICATED,
-        description="Mark inbox messages read (enterprise; at most 100 ids).",
+        description="Mark inbox messages read (enterprise users and regulators; at most 100 ids).",
     )
     async def mark_messages_read(
         self,

@@ -91,7 +91,11 @@ class ComplianceQueries:
         except ServiceError:
             return None
 
-    @strawberry.field(permission_classes=AUTHENTICATED, description="Your enterprise's inbox, newest first.")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Your inbox, newest first: your enterprise's, or for a regulator its region's "
+        "alarm messages (admins have none).",
+    )
     async def messages(
         self,
         info: Info,

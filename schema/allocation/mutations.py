@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from schema.allocation.types import AllocationPlan, AllocationPreview, AllocationRule
+from schema.compliance.types import Notice
+from schema.context import actor_of
+from schema.enums import Sector
+from schema.errors import Payload, UserError, parse_id
+from schema.permissions import AUTHENTICATED
+from schema.scalars import Quantity, Ratio, Tonnes
+from services import allocation, plans
+from services.access import Actor
+from services.errors import ErrorCode, ServiceError
+
+
+@strawberry.input(description="Which enterprises to allocate to; all given conditions must hold.")
+class AllocationScopeInput:
+    region_prefix: str | None = strawberry.field(
+        default=None, description="Region code prefix, e.g. 44 or 4401 (within your own region)."
+    )
+    industry_code: str | None = strawberry.field(default=None, description="GB/T 4754 code or its prefix.")
+    sector: Sector | None = strawberry.field(default=None, description="ETS sector.")
+    enterprise_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Exactly these enterprises (at most 100,000)."
+    )
+
+
+@strawberry.input(description="One enterprise's amount in a DIRECT allocation.")
+class DirectAmountInput:
+    enterprise_id: strawberry.ID = strawberry.field(description="The enterprise.")
+    amount: Tonnes = strawberry.field(description="Its allowance, in whole tCO2.")
+
+
+@strawberry.input(
+    description="What to allocate: the year, the total, the enterprises, the rule and its parameters."
+)
+class AllocationInput:
+    year: int = strawberry.field(description="The allocation (compliance) year.")
+    rule: AllocationRule = strawberry.field(description="How to split the total.")
+    total: Tonnes | None = strawberry.field(
+        default=None,
+        description=(
+            "Allowances to share. Optional for BENCHMARK (a cap: all are scaled down by one factor "
+            "when exceeded), HISTORICAL_EMISSIONS (then the average emissions, less reductionRate) and "
+            "DIRECT (then the sum; when given it must equal the sum)."
+        ),
+    )
+    scope: AllocationScopeInput | None = strawberry.field(
+        default=None, description="Which enterprises (default: every enterprise in your region)."
+    )
+    base_years: list[int] | None = strawberry.field(
+        default=None,
+        description="Years whose data the rule reads (default: the last 3 with data before `year`).",
+    )
+    reduction_rate: Ratio | None = strawberry.field(
+        default=None, description="HISTORICAL_EMISSIONS without a total: reduce the sum by this share."
+    )
+    correction_factor: Quantity | None = strawberry.field(
+        default=None, description="BENCHMARK: multiplies every benchmark allowance (default 1)."
+    )
+    floor_ratio: Ratio | None = strawberry.field(
+        default=None,
+        description="BENCHMARK: nobody gets less than this share of its verified emissions (e.g. 0.8).",
+    )
+    direct: list[DirectAmountInput] | None = strawberry.field(
+        default=None, description="DIRECT: amounts per enterprise (at most 100,000)."
+    )
+    direct_csv: Upload | None = strawberry.field(
+        default=None,
+        description=(
+            "DIRECT: amounts as a CSV file, one `credit_code,amount` a line (a header line is optional); "
+            "bad lines are reported with their numbers. Combined with `direct` when both are given."
+        ),
+    )
+
+
+@strawberry.type(description="Result of createAllocationPlan and commitAllocationPlan.")
+class AllocationPlanPayload(Payload):
+    plan: AllocationPlan | None = strawberry.field(default=None, description="The plan, on success.")
+
+
+@strawberry.type(description="Result of issueNoticesForPlan.")
+class IssueNoticesPayload(Payload):
+    issued: int | None = strawberry.field(
+        default=None, description="How many notices this call issued (0 when all were issued before)."
+    )
+    notices: list[Notice] = strawberry.field(
+        default_factory=list, description="The notices this call issued, by enterprise id."
+    )
+
+
+def _ids(values: list[strawberry.ID], field: str) -> tuple[int, ...]:
+    if len(values) > allocation.MAX_DIRECT:
+        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {allocation.MAX_DIRECT} enterprises", field)
+    return tuple(parse_id(value, field, "Enterprise") for value in values)
+
+
+async def _arguments(actor: Actor, input: AllocationInput) -> dict:
+    """The service's keyword arguments, from the input; the services check every value."""
+    scope = input.scope or AllocationScopeInput()
+    direct: tuple[tuple[int, object], ...] | None = None
+    if input.direct is not None:
+        ids = _ids([entry.enterprise_id for entry in input.direct], "direct")
+        direct = tuple(zip(ids, [entry.amount for entry in input.direct], strict=True))
+    if input.direct_csv is not None:
+        table = await allocation.direct_table(actor, await input.direct_csv.read())
+        direct = (direct or ()) + table
+    return {
+        "year": input.year,
+        "rule": input.rule,
+        "total": input.total,
+        "scope": allocation.Scope(
+            region_prefix=scope.region_prefix,
+            industry_code=scope.industry_code,
+            sector=scope.sector,
+            enterprise_ids=None
+            if scope.enterprise_ids is None
+            else _ids(scope.enterprise_ids, "enterpriseIds"),
+        ),
+        "parameters": allocation.Parameters(
+            base_years=None if input.base_years is None else tuple(input.base_years),
+            reduction_rate=input.reduction_rate,
+            correction_factor=input.correction_factor,
+            floor_ratio=input.floor_ratio,
+            direct=direct,
+        ),
+    }
+
+
+def _errors(error: ServiceError) -> list[UserError]:
+    """One coded error, or one per bad line of an uploaded DIRECT table."""
+    if isinstance(error, allocation.DirectTableError):
+        return [
+            UserError(code=line.code, message=f"line {line.line}: {line.message}", field="directCsv")
+            for line in error.lines
+        ]
+    return [UserError.of(error)]
+
+
+InputArgument = Annotated[AllocationInput, strawberry.argument(description="What to allocate.")]
+
+
+@strawberry.type
+class AllocationMutations:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Compute each enterprise's allowance by a rule, without saving it (regulators; the preview "
+            "is audited)."
+        ),
+    )
+    async def preview_allocation(self, info: Info, input: InputArgument) -> AllocationPreview:
+        actor = actor_of(info)
+        try:
+            result = await plans.preview(actor, **await _arguments(actor, input))
+        except ServiceError as error:
+            return AllocationPreview(errors=_errors(error))
+        return AllocationPreview.of(result)
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Compute and save a DRAFT plan; nothing changes until it is committed (regulators).",
+    )
+    async def create_allocation_plan(self, info: Info, input: InputArgument) -> AllocationPlanPayload:
+        actor = actor_of(info)
+        try:
+            plan = await plans.create_plan(actor, **await _arguments(actor, input))
+        except ServiceError as error:
+            return AllocationPlanPayload(errors=_errors(error))
+        return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Write a DRAFT plan's amounts as the year's initial allowances, freeze it and send each "
+            "enterprise an ALLOWANCE message. Refused once the year's notices are issued; replacing a "
+            "committed plan for the same enterprises needs supersede and a reason."
+        ),
+    )
+    async def commit_allocation_plan(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The DRAFT plan.")],
+        supersede: Annotated[
+            bool, strawberry.argument(description="Replace committed plans covering the same enterprises.")
+        ] = False,
+        reason: Annotated[
+            str | None, strawberry.argument(description="Why; required to supersede, and audited.")
+        ] = None,
+    ) -> AllocationPlanPayload:
+        try:
+            plan = await plans.commit_plan(
+                actor_of(info), parse_id(id, "id", "Allocation plan"), supersede=supersede, reason=reason
+            )
+        except ServiceError as error:
+            return AllocationPlanPayload.failed(error)  # type: ignore[return-value]
+        return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Issue a committed plan's compliance notices, one per enterprise, through the same workflow "
+            "as issueNotice and with one uploaded document. Enterprises already notified for the year "
+            "are skipped, so calling it again issues nothing twice."
+        ),
+    )
+    async def issue_notices_for_plan(
+        self,
+        info: Info,
+        plan_id: Annotated[strawberry.ID, strawberry.argument(description="The COMMITTED plan.")],
+        deadline: Annotated[
+            datetime, strawberry.argument(description="Last instant to apply, with a UTC offset.")
+        ],
+        ack_window_hours: Annotated[
+            int, strawberry.argument(description="Hours allowed to acknowledge receipt (e.g. 48, 72, 240).")
+        ],
+        title: Annotated[str, strawberry.argument(description="Title of every notice.")],
+        body: Annotated[str, strawberry.argument(description="Text of every notice.")] = "",
+        document: Annotated[
+            Upload | None,
+            strawberry.argument(description="The official document: PDF, PNG or JPEG (multipart upload)."),
+        ] = None,
+        offset_cap_ratio: Annotated[
+            Ratio, strawberry.argument(description="Largest share of verified emissions offsets may cover.")
+        ] = "0.05",  # type: ignore[assignment]
+        allow_banking: Annotated[
+            bool, strawberry.argument(description="Whether a surplus may carry over.")
+        ] = False,
+    ) -> IssueNoticesPayload:
+        try:
+            issued = await plans.issue_notices_for_plan(
+                actor_of(info),
+                info.context.files,
+                parse_id(plan_id, "planId", "Allocation plan"),
+                deadline=deadline,
+                ack_window_hours=ack_window_hours,
+                title=title,
+                body=body,
+                document=document,
+                offset_cap_ratio=offset_cap_ratio,
+                allow_banking=allow_banking,
+            )
+        except ServiceError as error:
+            return IssueNoticesPayload.failed(error)  # type: ignore[return-value]
+        return IssueNoticesPayload(issued=len(issued), notices=issued)  # type: ignore[arg-type]

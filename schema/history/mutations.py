@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import actor_of
+from schema.errors import UserError
+from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, RowError
+from schema.permissions import AUTHENTICATED
+from services import history
+from services.errors import ErrorCode, ServiceError
+
+
+def _raw(row: HistoricalRowInput) -> dict[str, str]:
+    """A row as a CSV line would give it: the service validates every value, with its line."""
+    return {
+        "credit_code": row.credit_code,
+        "year": str(row.year),
+        "kind": row.kind.value,
+        "item": row.item,
+        "quantity": str(row.quantity),
+        "unit": row.unit,
+    }
+
+
+@strawberry.type
+class HistoryMutations:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Import historical energy use, verified emissions and output (at most 1,000 rows; upload "
+            "a CSV to POST /import/history.csv for more). Re-importing a row updates it. Regulators "
+            "import for their region, enterprise users for their own enterprise."
+        ),
+    )
+    async def import_historical_data(
+        self,
+        info: Info,
+        rows: Annotated[list[HistoricalRowInput], strawberry.argument(description="The rows, in order.")],
+        partial: Annotated[
+            bool,
+            strawberry.argument(description="Write the good rows even if some are bad (default: none)."),
+        ] = False,
+    ) -> ImportHistoricalDataPayload:
+        try:
+            # One row beyond the cap is enough for the service to refuse the call.
+            raw = [_raw(row) for row in rows[: history.MAX_ROWS_PER_CALL + 1]]
+            result = await history.import_rows(actor_of(info), raw, partial=partial)
+        except ServiceError as error:
+            return ImportHistoricalDataPayload.failed(error)
+        errors = []
+        if result.error_count and not partial:
+            errors.append(
+                UserError(
+                    code=ErrorCode.INVALID_ROW,
+                    message=f"{result.error_count} bad row(s); nothing was written (see rowErrors)",
+                    field="rows",
+                )
+            )
+        return ImportHistoricalDataPayload(
+            written=result.written,
+            error_count=result.error_count,
+            row_errors=[RowError.of(e) for e in result.errors],
+            errors=errors,
+        )
