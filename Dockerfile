@@ -1,5 +1,7 @@
-# CCMS API and worker image. Without DATABASE_URL it runs the embedded default
-# (SQLite, uploads and secret key under /data); docker-compose.yml wires PostgreSQL and Redis.
+# CCMS image: one image for every process. The default command, `ccms serve`, without
+# DATABASE_URL runs the embedded default (SQLite, uploads and secret key under /data, and the
+# background jobs and sweep inside the server). docker-compose.yml runs the same image as
+# `ccms migrate`, `ccms serve --no-migrate`, `ccms worker` and `ccms scheduler` on PostgreSQL and Redis.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,6 +26,7 @@ ENV CCMS_HOST=0.0.0.0 \
     CCMS_PORT=8000 \
     CCMS_VAR_DIR=/data
 VOLUME ["/data"]
+# HTTP and the subscription WebSocket, both on /graphql.
 EXPOSE 8000
 
 CMD ["ccms", "serve"]
