@@ -30,6 +30,7 @@ from models import (
     Role,
 )
 from services.access import Actor, enterprise_scope, require_role
+from services.enterprises import EnterpriseFilter, matching
 from services.errors import ErrorCode, ServiceError
 from services.history import RowError
 from services.trend import coefficient_for, coefficient_table
@@ -104,13 +105,10 @@ def _as_integers(weights: dict[int, Decimal]) -> tuple[dict[int, int], int]:
 
 
 async def enterprises_in(actor: Actor, scope: Scope) -> list[int]:
-    query = Enterprise.filter(enterprise_scope(actor))
-    if scope.region_prefix:
-        query = query.filter(region_code__startswith=scope.region_prefix)
-    if scope.industry_code:
-        query = query.filter(industry_code__startswith=scope.industry_code)
-    if scope.sector:
-        query = query.filter(sector=scope.sector)
+    where = EnterpriseFilter(
+        region_prefix=scope.region_prefix, industry_code=scope.industry_code, sector=scope.sector
+    )
+    query = Enterprise.filter(enterprise_scope(actor), matching(where))
     if scope.enterprise_ids is not None:
         # An id beyond the INTEGER column is unknown, not a database error on PostgreSQL.
         wanted = sorted({i for i in scope.enterprise_ids if 0 < i <= MAX_ID})

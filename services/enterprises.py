@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models import Enterprise, Role, Sector
@@ -23,19 +24,25 @@ class EnterpriseFilter:
     name_contains: str | None = None
 
 
-def enterprises_for(actor: Actor, where: EnterpriseFilter | None = None) -> QuerySet[Enterprise]:
-    query = Enterprise.filter(enterprise_scope(actor))
+def matching(where: EnterpriseFilter | None, via: str = "") -> Q:
+    """Rows whose enterprise matches `where` (a narrowing, never a widening of scope).
+
+    `via` is the relation path from the filtered model to Enterprise, as in enterprise_scope.
+    """
     if where is None:
-        return query
-    if where.region_prefix:
-        query = query.filter(region_code__startswith=where.region_prefix)
-    if where.industry_code:
-        query = query.filter(industry_code__startswith=where.industry_code)
-    if where.sector:
-        query = query.filter(sector=where.sector)
-    if where.name_contains:
-        query = query.filter(name__icontains=where.name_contains)
-    return query
+        return Q()
+    path = f"{via}__" if via else ""
+    conditions = {
+        f"{path}region_code__startswith": where.region_prefix,
+        f"{path}industry_code__startswith": where.industry_code,
+        f"{path}sector": where.sector,
+        f"{path}name__icontains": where.name_contains,
+    }
+    return Q(**{lookup: value for lookup, value in conditions.items() if value})
+
+
+def enterprises_for(actor: Actor, where: EnterpriseFilter | None = None) -> QuerySet[Enterprise]:
+    return Enterprise.filter(enterprise_scope(actor), matching(where))
 
 
 async def get_enterprise(actor: Actor, enterprise_id: int, field: str | None = None) -> Enterprise:

@@ -15,7 +15,7 @@ from models import Allowance, Enterprise, MessageKind, Notice, NoticeStatus, Rem
 from services import alarms, audit, documents, events, inbox, jobs
 from services.access import Actor, enterprise_scope, require_role
 from services.documents import FileStore, IncomingFile, Upload
-from services.enterprises import get_enterprise
+from services.enterprises import EnterpriseFilter, get_enterprise, matching
 from services.errors import ErrorCode, ServiceError, not_found
 from services.events import EventType
 from services.values import aware, ratio, text
@@ -45,11 +45,12 @@ def notices_for(actor: Actor, where: NoticeFilter | None = None) -> QuerySet[Not
         query = query.filter(status=where.status)
     if where.enterprise_id is not None:
         query = query.filter(enterprise_id=where.enterprise_id)
-    if where.region_prefix:
-        query = query.filter(enterprise__region_code__startswith=where.region_prefix)
-    if where.industry_code:
-        query = query.filter(enterprise__industry_code__startswith=where.industry_code)
-    return query
+    return query.filter(
+        matching(
+            EnterpriseFilter(region_prefix=where.region_prefix, industry_code=where.industry_code),
+            "enterprise",
+        )
+    )
 
 
 async def get_notice(actor: Actor, notice_id: int, *, for_update: bool = False) -> Notice:

@@ -14,7 +14,7 @@ from tortoise.functions import Count, Sum
 
 from models import HistoricalEmission, HistoricalEnergy, TceCoefficient
 from services.access import Actor, enterprise_scope
-from services.enterprises import EnterpriseFilter
+from services.enterprises import EnterpriseFilter, matching
 from services.errors import ErrorCode, ServiceError
 
 # Two-sided 95 % quantiles of Student's t by degrees of freedom (beyond 30: nearest lower row).
@@ -94,17 +94,19 @@ async def emission_trend(
             ErrorCode.INVALID_YEAR, f"give fromYear <= toYear, at most {MAX_YEARS} years", "fromYear"
         )
     scope = enterprise_scope(actor, "enterprise")
-    filters = _enterprise_filters(where)
+    filters = matching(where, "enterprise")
     emissions = {
         row["year"]: row
-        for row in await HistoricalEmission.filter(scope, year__gte=from_year, year__lte=to_year, **filters)
+        for row in await HistoricalEmission.filter(scope, year__gte=from_year, year__lte=to_year)
+        .filter(filters)
         .annotate(total=Sum("verified_emissions"), enterprises=Count("enterprise_id", distinct=True))
         .group_by("year")
         .values("year", "total", "enterprises")
     }
     energy: dict[int, dict[str, Decimal]] = {}
     for row in (
-        await HistoricalEnergy.filter(scope, year__gte=from_year, year__lte=to_year, **filters)
+        await HistoricalEnergy.filter(scope, year__gte=from_year, year__lte=to_year)
+        .filter(filters)
         .annotate(total=Sum("quantity"))
         .group_by("year", "energy_type_id")
         .values("year", "energy_type_id", "total")
@@ -132,19 +134,6 @@ async def emission_trend(
     with_data = [p for p in points if p.emissions is not None]
     fit = fit_line([p.year for p in with_data], [float(p.emissions or 0) for p in with_data])
     return Trend(points, fit, sorted(missing))
-
-
-def _enterprise_filters(where: EnterpriseFilter | None) -> dict[str, object]:
-    if where is None:
-        return {}
-    filters: dict[str, object] = {}
-    if where.region_prefix:
-        filters["enterprise__region_code__startswith"] = where.region_prefix
-    if where.industry_code:
-        filters["enterprise__industry_code__startswith"] = where.industry_code
-    if where.sector:
-        filters["enterprise__sector"] = where.sector
-    return filters
 
 
 async def coefficient_table() -> dict[str, list[tuple[int, Decimal]]]:
