@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Allowance, Notice, Role
+from models import AllocationLine, Allowance, Notice, PlanStatus, Role
 from services import audit
 from services.access import Actor, enterprise_scope, require_role
 from services.enterprises import get_enterprise
@@ -24,6 +24,14 @@ async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amo
     async with in_transaction():
         # Lock order (allowance, then notice) matches issue_notice, so the two serialise.
         allowance = await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
+        if await AllocationLine.exists(
+            enterprise_id=enterprise.id, plan__year=year, plan__status=PlanStatus.COMMITTED
+        ):
+            raise ServiceError(
+                ErrorCode.ALLOWANCE_FROM_PLAN,
+                f"the {year} allowance comes from a committed allocation plan; supersede the plan to change it",
+                "amount",
+            )
         if await Notice.exists(enterprise_id=enterprise.id, year=year):
             raise ServiceError(
                 ErrorCode.ALLOWANCE_LOCKED,

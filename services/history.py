@@ -128,6 +128,8 @@ class HistoryImporter:
                 )
         except _Abort:
             self.result.written = 0
+        # Scope errors are found a batch later than parse errors: report in file order.
+        self.result.errors.sort(key=lambda error: error.line)
         return self.result
 
     async def _take(self, line: int, raw: dict[str, str]) -> None:

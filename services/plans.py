@@ -129,11 +129,13 @@ def plans_for(actor: Actor) -> QuerySet[AllocationPlan]:
     )
 
 
-async def get_plan(actor: Actor, plan_id: int, *, for_update: bool = False) -> AllocationPlan:
+async def get_plan(
+    actor: Actor, plan_id: int, *, for_update: bool = False, field: str = "planId"
+) -> AllocationPlan:
     query = plans_for(actor).filter(id=plan_id)
     plan = await (query.select_for_update() if for_update else query).first()
     if plan is None:
-        raise not_found("Allocation plan", "planId")
+        raise not_found("Allocation plan", field)
     return plan
 
 
@@ -150,16 +152,16 @@ async def commit_plan(
         reason = text(reason, "reason", max_length=2000)
     now = datetime.now(UTC)
     async with in_transaction():
-        plan = await get_plan(actor, plan_id, for_update=True)
+        plan = await get_plan(actor, plan_id, for_update=True, field="id")
         if plan.status != PlanStatus.DRAFT:
-            raise ServiceError(ErrorCode.PLAN_NOT_DRAFT, f"plan {plan.id} is {plan.status.value}", "planId")
+            raise ServiceError(ErrorCode.PLAN_NOT_DRAFT, f"plan {plan.id} is {plan.status.value}", "id")
         lines = await AllocationLine.filter(plan_id=plan.id).values_list("enterprise_id", "amount")
         ids = [i for i, _ in lines]
         if await Notice.filter(year=plan.year, enterprise_id__in=ids).exists():
             raise ServiceError(
                 ErrorCode.PLAN_YEAR_LOCKED,
                 f"notices for {plan.year} are issued; its allowances can no longer change",
-                "planId",
+                "id",
             )
         overlapping = await AllocationPlan.filter(
             year=plan.year,
@@ -170,6 +172,19 @@ async def commit_plan(
             raise ServiceError(
                 ErrorCode.PLAN_EXISTS,
                 f"committed plan(s) {list(overlapping)} already allocate {plan.year}; commit with supersede and a reason",
+                "supersede",
+            )
+        # A replacement covers everyone the old plans did: a smaller one would leave their
+        # allowances in place under a plan marked SUPERSEDED, outside any committed plan.
+        left_out = (
+            await AllocationLine.filter(plan_id__in=list(overlapping))
+            .exclude(enterprise_id__in=ids)
+            .values_list("enterprise_id", flat=True)
+        )
+        if left_out:
+            raise ServiceError(
+                ErrorCode.PLAN_SCOPE_SMALLER,
+                f"the plan leaves out enterprises {sorted(set(left_out))[:10]} of the plan(s) it would supersede",
                 "supersede",
             )
         for old_id in overlapping:
@@ -207,6 +222,9 @@ async def commit_plan(
         )
         await AllocationPlan.filter(id=plan.id).update(status=PlanStatus.COMMITTED, committed_at=now)
         await plan.refresh_from_db()
+        messages = await Message.filter(
+            kind=MessageKind.ALLOWANCE, created_at=now, enterprise_id__in=ids
+        ).values_list("id", "enterprise_id")
         await audit.record(
             actor,
             "allocation.plan_committed",
@@ -214,8 +232,15 @@ async def commit_plan(
             reason=reason,
             data={"enterprises": len(lines), "allocated": plan.allocated},
         )
+    regions = dict(await Enterprise.filter(id__in=ids).values_list("id", "region_code"))
     await events.publish(
-        events.Event(events.EventType.PLAN_COMMITTED, data={"planId": plan.id, "year": plan.year})
+        events.Event(events.EventType.PLAN_COMMITTED, data={"planId": plan.id, "year": plan.year}),
+        *(
+            events.message_created(
+                Message(id=message_id, enterprise_id=enterprise_id), regions[enterprise_id]
+            )
+            for message_id, enterprise_id in messages
+        ),
     )
     return plan
 
@@ -242,7 +267,6 @@ async def issue_notices_for_plan(
         raise ServiceError(
             ErrorCode.PLAN_NOT_COMMITTED, "only a committed plan's notices can be issued", "planId"
         )
-    incoming = await files.accept(document, "document")
     ids = (
         await AllocationLine.filter(plan_id=plan.id)
         .order_by("enterprise_id")
@@ -253,6 +277,10 @@ async def issue_notices_for_plan(
             "enterprise_id", flat=True
         )
     )
+    if all(i in done for i in ids):  # a retry after everything was issued needs no document
+        await audit.record(actor, "allocation.notices_issued", plan, data={"issued": 0})
+        return []
+    incoming = await files.accept(document, "document")
     issued = []
     for enterprise_id in ids:
         if enterprise_id in done:

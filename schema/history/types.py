@@ -107,8 +107,7 @@ class TrendPoint:
     )
     change: Tonnes | None = strawberry.field(
         description=(
-            "Emissions minus those of the previous year with data (may be negative); null for the "
-            "first year with data or a year without."
+            "Emissions minus those of the year before (may be negative); null when either year has no data."
         )
     )
     change_ratio: float | None = strawberry.field(

@@ -211,7 +211,7 @@ async def test_a_committed_plan_is_immutable(gql: GraphQLClient, region: Region)
             await commit(gql, region.regulator, plan["id"]),
             "commitAllocationPlan",
             "PLAN_NOT_DRAFT",
-            "planId",
+            "id",
         )
 
 
@@ -274,7 +274,7 @@ async def test_no_plan_is_committed_once_the_years_notices_are_issued(
     )
     async with unchanged_anywhere():
         result = await commit(gql, region.regulator, second["id"], supersede=True, reason="Too late")
-    refused(result, "commitAllocationPlan", "PLAN_YEAR_LOCKED", "planId")
+    refused(result, "commitAllocationPlan", "PLAN_YEAR_LOCKED", "id")
     assert (await AllocationPlan.get(id=second["id"])).status == PlanStatus.DRAFT
 
 
@@ -284,7 +284,7 @@ async def test_another_regions_regulator_can_neither_see_nor_commit_a_plan(
     plan = await create(gql, region.regulator)
     async with unchanged_anywhere():
         result = await commit(gql, region.beijing_regulator, plan["id"])
-    refused(result, "commitAllocationPlan", "NOT_FOUND", "planId")
+    refused(result, "commitAllocationPlan", "NOT_FOUND", "id")
     assert (await gql(PLAN, {"id": plan["id"]}, actor=region.beijing_regulator))["data"] == {
         "allocationPlan": None
     }

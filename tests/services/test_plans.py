@@ -25,6 +25,7 @@ from models import (
 from services import plans
 from services.access import Actor
 from services.allocation import Parameters, Scope
+from services.allowances import set_initial_allowance
 from services.documents import FileStore
 from services.errors import ErrorCode
 from services.events import Event, EventType
@@ -205,16 +206,23 @@ async def test_committing_writes_the_allowances_sends_messages_and_freezes_the_p
         None,
         {"enterprises": 2, "allocated": 3000},
     )
-    assert [(e.type, e.data) for e in published] == [
-        (EventType.PLAN_COMMITTED, {"planId": plan.id, "year": YEAR})
-    ]
+    assert (published[0].type, published[0].data) == (
+        EventType.PLAN_COMMITTED,
+        {"planId": plan.id, "year": YEAR},
+    )
+    # and each enterprise's new ALLOWANCE message, so live inboxes hear of it
+    allowance_messages = await Message.filter(kind=MessageKind.ALLOWANCE).values_list("id", "enterprise_id")
+    assert sorted((e.type, e.data["messageId"], e.enterprise_id) for e in published[1:]) == sorted(
+        (EventType.MESSAGE_CREATED, message_id, enterprise_id)
+        for message_id, enterprise_id in allowance_messages
+    )
 
 
 async def test_a_committed_plan_cannot_be_committed_again(setting: Setting) -> None:
     plan = await draft(setting.regulator)
     await plans.commit_plan(setting.regulator, plan.id)
     async with unchanged():
-        with fails_with(ErrorCode.PLAN_NOT_DRAFT, "planId"):
+        with fails_with(ErrorCode.PLAN_NOT_DRAFT, "id"):
             await plans.commit_plan(setting.regulator, plan.id)
 
 
@@ -293,7 +301,7 @@ async def test_a_year_with_notices_issued_is_locked(setting: Setting, files: Fil
     replacement = await draft(regulator, total=9000)
     await issue(regulator, files, setting.a)
     async with unchanged():
-        with fails_with(ErrorCode.PLAN_YEAR_LOCKED, "planId"):
+        with fails_with(ErrorCode.PLAN_YEAR_LOCKED, "id"):
             await plans.commit_plan(regulator, replacement.id, supersede=True, reason="too late")
     assert await allowances() == {setting.a.id: 2000, setting.b.id: 1000}
     assert (await AllocationPlan.get(id=plan.id)).status == PlanStatus.COMMITTED
@@ -384,7 +392,7 @@ async def test_a_regulator_of_another_region_cannot_see_or_commit_the_plan(
 ) -> None:
     plan = await draft(setting.regulator)
     beijing = await world.regulator("11")
-    with fails_with(ErrorCode.NOT_FOUND, "planId"):
+    with fails_with(ErrorCode.NOT_FOUND, "id"):
         await plans.commit_plan(beijing, plan.id)
     assert not await plans.plans_for(beijing).exists()
     city = await world.regulator("4401")  # the plan is the province's, not the city's
@@ -432,3 +440,47 @@ async def test_the_whole_path_is_audited_in_order(setting: Setting, files: FileS
     assert {e.actor_id for e in await AuditEvent.filter(action__startswith="allocation.")} == {
         regulator.user_id
     }
+
+
+async def test_a_replacement_must_cover_every_enterprise_of_the_plan_it_supersedes(setting: Setting) -> None:
+    regulator = setting.regulator
+    both = await draft(regulator, scope=Scope(enterprise_ids=(setting.a.id, setting.b.id)))
+    await plans.commit_plan(regulator, both.id)
+    only_a = await draft(regulator, scope=Scope(enterprise_ids=(setting.a.id,)))
+
+    with fails_with(ErrorCode.PLAN_SCOPE_SMALLER, "supersede"):
+        await plans.commit_plan(regulator, only_a.id, supersede=True, reason="correction")
+
+    await both.refresh_from_db()
+    assert both.status == PlanStatus.COMMITTED
+
+
+async def test_an_allowance_from_a_committed_plan_changes_only_through_a_new_plan(setting: Setting) -> None:
+    plan = await draft(setting.regulator)
+    await plans.commit_plan(setting.regulator, plan.id)
+
+    with fails_with(ErrorCode.ALLOWANCE_FROM_PLAN, "amount"):
+        await set_initial_allowance(setting.regulator, setting.a.id, YEAR, 999)
+
+    assert await Allowance.get(enterprise_id=setting.a.id, year=YEAR).values_list("amount", flat=True) != 999
+
+
+async def test_a_retry_after_every_notice_is_issued_needs_no_document(
+    setting: Setting, files: FileStore
+) -> None:
+    plan = await draft(setting.regulator)
+    await plans.commit_plan(setting.regulator, plan.id)
+    first = await notices_for_plan(setting.regulator, files, plan)
+
+    retry = await plans.issue_notices_for_plan(
+        setting.regulator,
+        files,
+        plan.id,
+        deadline=in_days(60),
+        ack_window_hours=72,
+        title="t",
+        body="",
+        document=None,
+    )
+
+    assert len(first) == 2 and retry == []
