@@ -283,18 +283,25 @@ async def test_without_a_token_nothing_is_resolved(gql: GraphQLClient, alarm: Al
     assert (await Alarm.get(id=alarm.id)).status == AlarmStatus.OPEN
 
 
-
 TIMELINE_REASONS = "query($id: ID!) { notice(id: $id) { timeline { action reason } } }"
 
 
-async def test_an_enterprise_timeline_leaves_out_the_regulators_alarm_notes(gql: GraphQLClient, cycle: Cycle) -> None:
+async def test_an_enterprise_timeline_leaves_out_the_regulators_alarm_notes(
+    gql: GraphQLClient, cycle: Cycle
+) -> None:
     """Alarms and their resolution notes are the regulators' business, even on the enterprise's own notice."""
     alarm = await overdue_acknowledgement(cycle.notice)
-    succeeded(await resolve(gql, cycle.regulator, str(alarm.id), note="Phoned the plant manager"), "resolveAlarm")
+    succeeded(
+        await resolve(gql, cycle.regulator, str(alarm.id), note="Phoned the plant manager"), "resolveAlarm"
+    )
     variables = {"id": str(cycle.notice.id)}
 
-    seen_by_regulator = (await gql(TIMELINE_REASONS, variables, actor=cycle.regulator))["data"]["notice"]["timeline"]
-    seen_by_member = (await gql(TIMELINE_REASONS, variables, actor=cycle.member))["data"]["notice"]["timeline"]
+    seen_by_regulator = (await gql(TIMELINE_REASONS, variables, actor=cycle.regulator))["data"]["notice"][
+        "timeline"
+    ]
+    seen_by_member = (await gql(TIMELINE_REASONS, variables, actor=cycle.member))["data"]["notice"][
+        "timeline"
+    ]
 
     assert {"action": "alarm.resolved", "reason": "Phoned the plant manager"} in seen_by_regulator
     assert [e for e in seen_by_member if e["action"].startswith("alarm.")] == []
