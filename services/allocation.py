@@ -288,11 +288,8 @@ async def _average_energy_tce(ids: list[int], years: list[int]) -> dict[int, Dec
     async def fetch(chunk: list[int]) -> list[dict]:
         params: list[object] = []
         cases = []
-        for (
-            energy_type,
-            year,
-            coefficient,
-        ) in pairs:  # marks in the order they appear: SQLite binds by position
+        # Marks are made in the order they appear in the SQL: SQLite binds by position.
+        for energy_type, year, coefficient in pairs:
             when = f"WHEN energy_type_id = {mark(params, energy_type)} AND year = {mark(params, year)}"
             if postgres:
                 cases.append(f"{when} THEN CAST({mark(params, coefficient)} AS NUMERIC)")

@@ -24,7 +24,7 @@ from models import (
     Role,
 )
 from services import audit, events, notices
-from services.access import Actor, enterprise_scope, require_role
+from services.access import Actor, require_role
 from services.allocation import Allocation, Parameters, Scope, compute
 from services.documents import FileStore, Upload
 from services.errors import ErrorCode, ServiceError, not_found
@@ -306,10 +306,3 @@ async def issue_notices_for_plan(
                 raise
     await audit.record(actor, "allocation.notices_issued", plan, data={"issued": len(issued)})
     return issued
-
-
-async def enterprises_of(plan: AllocationPlan, actor: Actor) -> QuerySet[Enterprise]:
-    return Enterprise.filter(
-        enterprise_scope(actor),
-        id__in=Subquery(AllocationLine.filter(plan_id=plan.id).values("enterprise_id")),
-    )
