@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse
 
 from api.auth import authenticate
 from services.errors import ErrorCode, ServiceError
-from services.history import HistoryImporter, ImportResult, csv_rows
+from services.history import HistoryImporter, csv_rows
+from services.rows import ImportResult
 
 HISTORY_CSV = "/import/history.csv"
 TRUE = {"1", "true", "yes"}

@@ -12,22 +12,25 @@ from models.compliance import (
     Reminder,
     WebhookDelivery,
 )
+from models.energy import EnergyMonthly, EnergyRecord, StaleMonth
 from models.enterprises import Enterprise
 from models.enums import (
     AlarmKind,
     AlarmStatus,
     AllocationRule,
     ApplicationStatus,
+    EnergySource,
     MessageKind,
     NoticeStatus,
     PlanStatus,
     ReminderKind,
     Role,
     Sector,
+    TokenScope,
 )
 from models.history import HistoricalEmission, HistoricalEnergy, HistoricalOutput
-from models.identity import User
-from models.reference import Benchmark, EnergyType, Product, TceCoefficient
+from models.identity import ApiToken, User
+from models.reference import Benchmark, EmissionFactor, EnergyType, Product, TceCoefficient
 
 __all__ = [
     "Alarm",
@@ -37,11 +40,16 @@ __all__ = [
     "AllocationPlan",
     "AllocationRule",
     "Allowance",
+    "ApiToken",
     "Application",
     "ApplicationStatus",
     "AuditEvent",
     "Benchmark",
     "Document",
+    "EmissionFactor",
+    "EnergyMonthly",
+    "EnergyRecord",
+    "EnergySource",
     "EnergyType",
     "Enterprise",
     "HistoricalEmission",
@@ -57,7 +65,9 @@ __all__ = [
     "ReminderKind",
     "Role",
     "Sector",
+    "StaleMonth",
     "TceCoefficient",
+    "TokenScope",
     "User",
     "WebhookDelivery",
 ]

@@ -74,3 +74,19 @@ class PlanStatus(StrEnum):
     DRAFT = "DRAFT"
     COMMITTED = "COMMITTED"
     SUPERSEDED = "SUPERSEDED"
+
+
+class EnergySource(StrEnum):
+    """Where an energy record came from; part of its natural key, so each channel keeps its own figure."""
+
+    MANUAL = "MANUAL"  # typed in by a person
+    IMPORT = "IMPORT"  # a file import
+    IOT = "IOT"  # a meter or IoT gateway
+    PLATFORM = "PLATFORM"  # another platform (an energy-use monitoring system...)
+
+
+class TokenScope(StrEnum):
+    """What an API token may do. Tokens never reach GraphQL: they are for machines on fixed routes."""
+
+    EXPORT = "EXPORT"  # read statistics from /export (BI tools)
+    INGEST = "INGEST"  # post energy records to /ingest/energy (meter gateways)

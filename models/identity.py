@@ -1,7 +1,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from models.enums import Role
+from models.enums import Role, TokenScope
 
 
 class User(Model):
@@ -22,3 +22,26 @@ class User(Model):
 
     class Meta:
         table = "users"
+
+
+class ApiToken(Model):
+    """A long-lived token for a machine (a BI tool, a meter gateway) acting for its user, with the
+    user's scope narrowed to one route family. Only a hash is stored: the token is shown once."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name="api_tokens", on_delete=fields.RESTRICT
+    )
+    user_id: int
+    name = fields.CharField(max_length=100)
+    scope = fields.CharEnumField(TokenScope, max_length=16)
+    # The first characters of the token, to tell tokens apart in a list
+    prefix = fields.CharField(max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)  # sha256 hex
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_tokens"

@@ -9,6 +9,8 @@ class EnergyType(Model):
     name = fields.CharField(max_length=100)
     # e.g. MWh, 1e4Nm3, t, GJ: quantities are stored converted to this unit
     canonical_unit = fields.CharField(max_length=16)
+    # False for water: its use is collected, but it emits only where a regulator sets a factor.
+    emits = fields.BooleanField(default=True)
 
     class Meta:
         table = "energy_types"
@@ -57,3 +59,39 @@ class Benchmark(Model):
     class Meta:
         table = "benchmarks"
         unique_together = (("product", "effective_year"),)
+
+
+class EmissionFactor(Model):
+    """tCO2 per canonical unit of an energy type, versioned: a correction adds a row with the next
+    version, and every computed emission points at the row it used.
+
+    The fuel parameters are kept where they apply so the derivation can be audited:
+    value = net calorific value x carbon content x oxidation rate x 44/12.
+    """
+
+    id = fields.IntField(primary_key=True)
+    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.EnergyType", related_name="emission_factors", on_delete=fields.RESTRICT
+    )
+    energy_type_id: str
+    effective_year = fields.IntField()
+    # "" is national, "44" a province, "4401" a city: the longest matching prefix wins.
+    region_prefix = fields.CharField(max_length=6, default="")
+    version = fields.IntField(default=1)
+    value = fields.DecimalField(max_digits=16, decimal_places=8)
+    unit = fields.CharField(max_length=24)
+    net_calorific_value = fields.DecimalField(max_digits=12, decimal_places=4, null=True)  # GJ per unit
+    carbon_content = fields.DecimalField(max_digits=12, decimal_places=6, null=True)  # tC per GJ
+    oxidation_rate = fields.DecimalField(max_digits=6, decimal_places=4, null=True)  # 0 to 1
+    source = fields.CharField(max_length=300)
+    created_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Set when the records it affects have been recomputed: the sweep finishes any left unset.
+    applied_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "emission_factors"
+        unique_together = (("energy_type", "effective_year", "region_prefix", "version"),)

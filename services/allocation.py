@@ -32,7 +32,7 @@ from models import (
 from services.access import Actor, enterprise_scope, require_role
 from services.enterprises import EnterpriseFilter, matching
 from services.errors import ErrorCode, ServiceError
-from services.history import RowError
+from services.rows import RowError
 from services.trend import coefficient_for, coefficient_table
 from services.values import MAX_ID, whole_tonnes
 from services.values import ratio as parse_ratio

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 
-from models import Benchmark, EnergyType, Product, TceCoefficient
+from models import Benchmark, EmissionFactor, EnergyType, Product, TceCoefficient
 from services.units import REFERENCE
 
 
@@ -23,7 +23,12 @@ async def seed_reference_data() -> None:
     known = set(await EnergyType.all().values_list("code", flat=True))
     await EnergyType.bulk_create(
         [
-            EnergyType(code=r["code"], name=r["name"], canonical_unit=r["canonical_unit"])
+            EnergyType(
+                code=r["code"],
+                name=r["name"],
+                canonical_unit=r["canonical_unit"],
+                emits=r["emits"] == "true",
+            )
             for r in _rows("energy_types.csv")
             if r["code"] not in known
         ]
@@ -62,3 +67,29 @@ async def seed_reference_data() -> None:
             if (r["product"], int(r["effective_year"])) not in have
         ]
     )
+    have = set(
+        await EmissionFactor.filter(created_by_id=None).values_list(
+            "energy_type_id", "effective_year", "region_prefix"
+        )
+    )
+    await EmissionFactor.bulk_create(
+        [
+            EmissionFactor(
+                energy_type_id=r["energy_type"],
+                effective_year=int(r["effective_year"]),
+                region_prefix=r["region_prefix"],
+                value=Decimal(r["value"]),
+                unit=r["unit"],
+                net_calorific_value=_decimal(r["net_calorific_value"]),
+                carbon_content=_decimal(r["carbon_content"]),
+                oxidation_rate=_decimal(r["oxidation_rate"]),
+                source=r["source"],
+            )
+            for r in _rows("emission_factors.csv")
+            if (r["energy_type"], int(r["effective_year"]), r["region_prefix"]) not in have
+        ]
+    )
+
+
+def _decimal(text: str) -> Decimal | None:
+    return Decimal(text) if text else None

@@ -1,0 +1,85 @@
+"""Energy-use data (生产管理数据), its emissions, and the monthly aggregates statistics read.
+
+Canonical amounts, tce and emissions are fixed-point integers in millionths (of the
+canonical unit, of a tonne of standard coal, of a tonne of CO2): sums in SQL are then
+exact on both databases (SQLite keeps decimals as text and would sum them as floats).
+"""
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import EnergySource
+
+
+class EnergyRecord(Model):
+    """One enterprise's use of one energy type in a month (day 0) or on one day, from one source."""
+
+    id = fields.BigIntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name="energy_records", on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    year = fields.SmallIntField()
+    month = fields.SmallIntField()
+    day = fields.SmallIntField(default=0)  # 0: the record covers the whole month
+    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.EnergyType", related_name=False, on_delete=fields.RESTRICT
+    )
+    energy_type_id: str
+    source = fields.CharEnumField(EnergySource, max_length=16)
+    quantity = fields.DecimalField(max_digits=24, decimal_places=6)  # as sent, in `unit`
+    unit = fields.CharField(max_length=16)
+    amount = fields.BigIntField()  # millionths of the type's canonical unit
+    tce = fields.BigIntField(null=True)  # millionths of tce; null without a coefficient
+    emissions = fields.BigIntField(null=True)  # millionths of tCO2; null when the factor is missing
+    factor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.EmissionFactor", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    factor_id: int | None
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "energy_records"
+        unique_together = (("enterprise", "year", "month", "day", "energy_type", "source"),)
+        indexes = (("energy_type_id", "year"),)
+
+
+class EnergyMonthly(Model):
+    """The sum of an enterprise's records of one type in one month. Rebuilt from the records,
+    never edited by hand: statistics read these rows, never the records."""
+
+    id = fields.BigIntField(primary_key=True)
+    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.Enterprise", related_name=False, on_delete=fields.RESTRICT
+    )
+    enterprise_id: int
+    year = fields.SmallIntField()
+    month = fields.SmallIntField()
+    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.EnergyType", related_name=False, on_delete=fields.RESTRICT
+    )
+    energy_type_id: str
+    amount = fields.BigIntField()
+    tce = fields.BigIntField()
+    emissions = fields.BigIntField()
+    records = fields.IntField()
+    missing_factors = fields.IntField()  # records without an emission factor
+    missing_tce = fields.IntField()  # records without a tce coefficient
+
+    class Meta:
+        table = "energy_monthly"
+        unique_together = (("enterprise", "year", "month", "energy_type"),)
+        indexes = (("year", "month"),)
+
+
+class StaleMonth(Model):
+    """An enterprise-month whose aggregates must be rebuilt. Written in the same transaction
+    as the records, so a lost job message loses nothing: the sweep finds what is left."""
+
+    id = fields.BigIntField(primary_key=True)
+    enterprise_id = fields.IntField()
+    year = fields.SmallIntField()
+    month = fields.SmallIntField()
+
+    class Meta:
+        table = "stale_months"

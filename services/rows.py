@@ -1,0 +1,203 @@
+"""Row imports: the machinery shared by every importer (history, energy records).
+
+An importer is fed (line, row dict) pairs from a GraphQL call, a streamed CSV body
+or a JSON batch. It validates each row with its line number, drops repeats, writes
+in batches inside one transaction, and by default writes nothing if any row is
+bad (`partial` keeps the good ones). Subclasses say how to parse, key and write.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Generic, TypeVar
+
+from tortoise.transactions import in_transaction
+
+from services import audit
+from services.access import Actor
+from services.errors import ErrorCode, ServiceError
+
+BATCH = 1000
+MAX_REPORTED_ERRORS = 1000
+
+RowT = TypeVar("RowT")
+Rows = AsyncIterator[tuple[int, dict[str, str]]] | Iterable[tuple[int, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    code: ErrorCode
+    field: str | None
+    message: str
+
+
+@dataclass
+class ImportResult:
+    written: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    # Rows written without an emission factor: kept, counted, and visible to the regulator.
+    missing_factors: int = 0
+
+    def add(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+
+class _Abort(Exception):
+    """Rolls back an all-or-nothing import that found bad rows."""
+
+
+class RowImporter(Generic[RowT]):
+    """Feed it (line, row dict) pairs; it validates, batches and writes."""
+
+    audit_action = "rows.imported"
+    batch = BATCH
+
+    def __init__(self, actor: Actor, *, partial: bool = False) -> None:
+        self.actor = actor
+        self.partial = partial
+        self.result = ImportResult()
+        self.seen: dict[Any, int] = {}  # natural key -> first line
+        self.pending: list[RowT] = []
+
+    async def prepare(self) -> None:
+        """Load what parsing needs (reference tables) before the first row."""
+
+    def parse(self, line: int, raw: dict[str, str]) -> RowT:
+        raise NotImplementedError
+
+    def key(self, row: RowT) -> Any:
+        """The row's natural key: a second row with the same key is a DUPLICATE_ROW."""
+        raise NotImplementedError
+
+    async def write(self, rows: list[RowT]) -> None:
+        """Check the batch against the caller's scope (self.reject for rows out of it), then upsert."""
+        raise NotImplementedError
+
+    async def after_commit(self) -> None:
+        """Runs once the import has committed (enqueue follow-up jobs)."""
+
+    async def run(self, rows: Rows) -> ImportResult:
+        await self.prepare()
+        try:
+            async with in_transaction():
+                if isinstance(rows, AsyncIterator):
+                    async for line, raw in rows:
+                        await self._take(line, raw)
+                else:
+                    for line, raw in rows:
+                        await self._take(line, raw)
+                await self._flush()
+                if self.result.error_count and not self.partial:
+                    raise _Abort
+                await audit.record(
+                    self.actor,
+                    self.audit_action,
+                    audit.Ref("User", self.actor.user_id),
+                    data={
+                        "written": self.result.written,
+                        "errors": self.result.error_count,
+                        "partial": self.partial,
+                    },
+                )
+        except _Abort:
+            self.result.written = 0
+            self.result.missing_factors = 0
+        else:
+            await self.after_commit()
+        # Scope errors are found a batch later than parse errors: report in file order.
+        self.result.errors.sort(key=lambda error: error.line)
+        return self.result
+
+    def reject(self, line: int, code: ErrorCode, field: str | None, message: str) -> None:
+        self.result.add(RowError(line, code, field, message))
+
+    async def _take(self, line: int, raw: dict[str, str]) -> None:
+        try:
+            row = self.parse(line, raw)
+        except ServiceError as error:
+            self.reject(line, error.code, error.field, error.message)
+            return
+        key = self.key(row)
+        if (first := self.seen.get(key)) is not None:
+            self.reject(line, ErrorCode.DUPLICATE_ROW, None, f"repeats line {first}")
+            return
+        self.seen[key] = line
+        self.pending.append(row)
+        if len(self.pending) >= self.batch:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        rows, self.pending = self.pending, []
+        if rows:
+            await self.write(rows)  # still checks scope, so every bad row is reported
+
+    @property
+    def doomed(self) -> bool:
+        """An all-or-nothing import that has seen a bad row: writing would be wasted work."""
+        return bool(self.result.error_count) and not self.partial
+
+
+def parse_quantity(text: str, field: str = "quantity") -> Decimal:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} {text!r} is not a number", field) from None
+    if not number.is_finite():
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a finite number", field)
+    if number < 0:
+        raise ServiceError(ErrorCode.NEGATIVE_QUANTITY, f"{field} must not be negative", field)
+    return number
+
+
+async def csv_rows(
+    chunks: AsyncIterator[bytes], columns: tuple[str, ...]
+) -> AsyncIterator[tuple[int, dict[str, str]]]:
+    """Decode a CSV byte stream incrementally into (line number, row) pairs.
+
+    Line numbers count the header as line 1, as a spreadsheet shows them. Fields
+    never contain line breaks in these formats, so a line is a row. The header must
+    name every one of `columns`, in any order.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")  # a BOM is dropped (Excel)
+    buffer = ""
+    header: list[str] | None = None
+    line = 0
+    async for chunk in chunks:
+        buffer += decoder.decode(chunk)
+        *complete, buffer = buffer.split("\n")
+        for raw_line in complete:
+            line += 1
+            if header is None:
+                header = _header(raw_line, columns)
+            elif (parsed := _parse_line(raw_line, header)) is not None:
+                yield line, parsed
+    buffer += decoder.decode(b"", final=True)  # a character cut off at the end becomes U+FFFD
+    if buffer.strip():
+        line += 1
+        if header is None:
+            _header(buffer, columns)  # a header without a newline (and so without rows) is still checked
+        elif (parsed := _parse_line(buffer, header)) is not None:
+            yield line, parsed
+
+
+def _header(raw_line: str, columns: tuple[str, ...]) -> list[str]:
+    header = [c.strip().lower() for c in next(csv.reader([raw_line]))]
+    if missing := [c for c in columns if c not in header]:
+        raise ServiceError(ErrorCode.INVALID_ROW, f"line 1: missing columns {', '.join(missing)}", "file")
+    return header
+
+
+def _parse_line(raw_line: str, header: list[str]) -> dict[str, str] | None:
+    if not raw_line.strip():
+        return None
+    values = next(csv.reader(io.StringIO(raw_line.rstrip("\r"))))
+    return dict(zip(header, values, strict=False))
