@@ -12,7 +12,7 @@ from models.compliance import (
     Reminder,
     WebhookDelivery,
 )
-from models.energy import EnergyMonthly, EnergyRecord, StaleMonth
+from models.energy import EnergyMonthly, EnergyRecord, EnergyYearly, StaleMonth
 from models.enterprises import Enterprise
 from models.enums import (
     AlarmKind,
@@ -51,6 +51,7 @@ __all__ = [
     "EnergyRecord",
     "EnergySource",
     "EnergyType",
+    "EnergyYearly",
     "Enterprise",
     "HistoricalEmission",
     "HistoricalEnergy",

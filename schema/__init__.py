@@ -16,6 +16,8 @@ from schema.allocation.mutations import AllocationMutations
 from schema.allocation.queries import AllocationQueries
 from schema.compliance.mutations import ComplianceMutations
 from schema.compliance.queries import ComplianceQueries
+from schema.energy.mutations import EnergyMutations
+from schema.energy.queries import EnergyQueries
 from schema.enterprises.mutations import EnterpriseMutations
 from schema.enterprises.queries import EnterpriseQueries
 from schema.history.mutations import HistoryMutations
@@ -25,11 +27,23 @@ from schema.identity.queries import IdentityQueries
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
 from schema.scalars import SCALARS
+from schema.statistics.mutations import StatisticsMutations
+from schema.statistics.queries import StatisticsQueries
+from schema.tokens.mutations import TokenMutations
+from schema.tokens.queries import TokenQueries
 
 
 @strawberry.type(description="Read the compliance data in your scope.")
 class Query(
-    IdentityQueries, EnterpriseQueries, ComplianceQueries, AlarmQueries, HistoryQueries, AllocationQueries
+    IdentityQueries,
+    EnterpriseQueries,
+    ComplianceQueries,
+    AlarmQueries,
+    HistoryQueries,
+    AllocationQueries,
+    EnergyQueries,
+    StatisticsQueries,
+    TokenQueries,
 ):
     pass
 
@@ -44,6 +58,9 @@ class Mutation(
     AlarmMutations,
     HistoryMutations,
     AllocationMutations,
+    EnergyMutations,
+    StatisticsMutations,
+    TokenMutations,
 ):
     pass
 

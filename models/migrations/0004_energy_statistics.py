@@ -89,6 +89,23 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='EnergyYearly',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('year', fields.SmallIntField(db_index=True)),
+                ('energy_type', fields.ForeignKeyField('models.EnergyType', source_field='energy_type_id', db_constraint=True, to_field='code', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.BigIntField()),
+                ('tce', fields.BigIntField()),
+                ('emissions', fields.BigIntField()),
+                ('records', fields.IntField()),
+                ('missing_factors', fields.IntField()),
+                ('missing_tce', fields.IntField()),
+            ],
+            options={'table': 'energy_yearly', 'app': 'models', 'unique_together': (('enterprise', 'year', 'energy_type'),), 'pk_attr': 'id', 'table_description': 'The same sums per enterprise, year and energy type: a year of the whole country is'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='StaleMonth',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),

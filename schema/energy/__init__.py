@@ -1,0 +1,1 @@
+"""Energy records and emission factors (碳排放转换规则)."""

@@ -1,0 +1,1 @@
+"""API tokens for BI tools and meter gateways."""
