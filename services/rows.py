@@ -44,6 +44,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     # Rows written without an emission factor: kept, counted, and visible to the regulator.
     missing_factors: int = 0
+    warnings: list[RowError] = field(default_factory=list)
 
     def add(self, error: RowError) -> None:
         self.error_count += 1
@@ -111,6 +112,7 @@ class RowImporter(Generic[RowT]):
         except _Abort:
             self.result.written = 0
             self.result.missing_factors = 0
+            self.result.warnings.clear()
         else:
             await self.after_commit()
         # Scope errors are found a batch later than parse errors: report in file order.

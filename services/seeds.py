@@ -13,7 +13,7 @@ from models import Benchmark, EmissionFactor, EnergyType, Product, TceCoefficien
 from services.units import REFERENCE
 
 
-def _rows(name: str) -> list[dict[str, str]]:
+def rows_of(name: str) -> list[dict[str, str]]:
     with open(REFERENCE / name, encoding="utf-8") as file:
         return list(csv.DictReader(file))
 
@@ -29,7 +29,7 @@ async def seed_reference_data() -> None:
                 canonical_unit=r["canonical_unit"],
                 emits=r["emits"] == "true",
             )
-            for r in _rows("energy_types.csv")
+            for r in rows_of("energy_types.csv")
             if r["code"] not in known
         ]
     )
@@ -37,7 +37,7 @@ async def seed_reference_data() -> None:
     await Product.bulk_create(
         [
             Product(code=r["code"], name=r["name"], unit=r["unit"])
-            for r in _rows("products.csv")
+            for r in rows_of("products.csv")
             if r["code"] not in known
         ]
     )
@@ -50,7 +50,7 @@ async def seed_reference_data() -> None:
                 value=Decimal(r["value"]),
                 source=r["source"],
             )
-            for r in _rows("tce_coefficients.csv")
+            for r in rows_of("tce_coefficients.csv")
             if (r["energy_type"], int(r["effective_year"])) not in have
         ]
     )
@@ -63,7 +63,7 @@ async def seed_reference_data() -> None:
                 value=Decimal(r["value"]),
                 source=r["source"],
             )
-            for r in _rows("benchmarks.csv")
+            for r in rows_of("benchmarks.csv")
             if (r["product"], int(r["effective_year"])) not in have
         ]
     )
@@ -85,7 +85,7 @@ async def seed_reference_data() -> None:
                 oxidation_rate=_decimal(r["oxidation_rate"]),
                 source=r["source"],
             )
-            for r in _rows("emission_factors.csv")
+            for r in rows_of("emission_factors.csv")
             if (r["energy_type"], int(r["effective_year"]), r["region_prefix"]) not in have
         ]
     )

@@ -26,6 +26,7 @@ from services.allowances import set_initial_allowance
 from services.codes import make_credit_code
 from services.documents import FileStore
 from services.identity import create_user
+from services.seeds import rows_of
 from tests.backends import backends, create_pg_database, drop_pg_database
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -67,7 +68,15 @@ async def db(database_url: str, backend: str) -> AsyncIterator[str]:
         await empty_tables()
 
 
-REFERENCE_TABLES = {"energy_types", "tce_coefficients", "products", "benchmarks", "tortoise_migrations"}
+REFERENCE_TABLES = {
+    "energy_types",
+    "tce_coefficients",
+    "products",
+    "benchmarks",
+    "emission_factors",
+    "tortoise_migrations",
+}
+SHIPPED_ENERGY_TYPES = ", ".join(f"'{r['code']}'" for r in rows_of("energy_types.csv"))
 
 
 async def empty_tables() -> None:
@@ -78,6 +87,12 @@ async def empty_tables() -> None:
     # small (about 1 ms against 140 ms a test).
     await connection.execute_script(
         "; ".join(f'DELETE FROM "{m._meta.db_table}"' for m in _topological_sort_models(models))
+    )
+    # Reference tables a test may add to: keep only what ccms migrate shipped.
+    await connection.execute_script(
+        "DELETE FROM emission_factors WHERE created_by_id IS NOT NULL; "
+        "UPDATE emission_factors SET applied_at = NULL; "
+        f"DELETE FROM energy_types WHERE code NOT IN ({SHIPPED_ENERGY_TYPES})"
     )
 
 
