@@ -1,4 +1,4 @@
-"""The `ccms` command: serve, migrate, create-user, worker, scheduler."""
+"""The `ccms` command: serve, migrate, create-user, worker, scheduler, rebuild-aggregates."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=8)
     commands.add_parser("scheduler", help="run the periodic sweep (alarms, deadlines, reminders)")
+    commands.add_parser(
+        "rebuild-aggregates", help="recompute every monthly and yearly energy aggregate from the records"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -51,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
         _worker(settings, args.processes, args.threads)
     elif args.command == "scheduler":
         _scheduler(settings)
+    elif args.command == "rebuild-aggregates":
+        print(f"Aggregates rebuilt: {asyncio.run(_rebuild_aggregates(settings))} monthly rows.")
 
 
 def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
@@ -144,3 +149,15 @@ def _scheduler(settings: Settings) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+async def _rebuild_aggregates(settings: Settings) -> int:
+    from models import EnergyMonthly
+    from services import aggregates
+
+    await db.init_db(settings.database_url)
+    try:
+        await aggregates.rebuild()
+        return await EnergyMonthly.all().count()
+    finally:
+        await db.close_db()

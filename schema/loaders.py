@@ -11,7 +11,17 @@ from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from models import Allowance, Application, AuditEvent, Document, Enterprise, Notice, Role, User
+from models import (
+    Allowance,
+    Application,
+    AuditEvent,
+    Document,
+    EmissionFactor,
+    Enterprise,
+    Notice,
+    Role,
+    User,
+)
 from services.access import Actor, enterprise_scope
 
 M = TypeVar("M", bound=Model)
@@ -43,6 +53,7 @@ class Loaders:
         self.enterprise_by_id = by_id(Enterprise, enterprise_scope(actor))
         self.notice_by_id = by_id(Notice, via_enterprise)
         self.document_by_id = by_id(Document, via_enterprise)
+        self.factor_by_id = by_id(EmissionFactor, Q())  # reference data: the same for everyone
         self.applications_by_notice_id = grouped(Application, "notice_id", via_enterprise)
         timeline_scope = enterprise_scope(actor, "notice__enterprise")
         if actor.role == Role.ENTERPRISE:

@@ -123,16 +123,16 @@ def derive(ncv: Decimal, carbon: Decimal, oxidation: Decimal) -> Decimal:
     return (ncv * carbon * oxidation * CO2_PER_C).quantize(Decimal("0.00000001"))
 
 
-def _may_set_factors(actor: Actor) -> None:
+def may_set_reference_data(actor: Actor) -> None:
     require_role(actor, Role.ADMIN, Role.REGULATOR)
     if actor.role == Role.REGULATOR and actor.region_prefix:
-        # Factors apply across regions (a provincial grid factor changes a national total).
-        raise permission_denied("Only an administrator or a national regulator may set emission factors")
+        # Factors and energy types apply across regions (a provincial grid factor changes a national total).
+        raise permission_denied("Only an administrator or a national regulator may change reference data")
 
 
 async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
     """Add a version; the records it applies to are recomputed by a job."""
-    _may_set_factors(actor)
+    may_set_reference_data(actor)
     energy_type = await EnergyType.get_or_none(code=data.energy_type.strip().upper())
     if energy_type is None:
         raise ServiceError(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import Subquery
 
 from models import Alarm, AlarmKind, Notice, NoticeStatus, Reminder, ReminderKind, WebhookDelivery
-from services import alarms, deadlines, jobs, webhooks
+from services import aggregates, alarms, deadlines, factors, jobs, webhooks
 from services.deadlines import REMINDER_LEAD
 from services.workflow import OVERDUE_FROM
 
@@ -27,6 +27,8 @@ class SweepResult:
     overdue_alarms: int = 0
     reminders: int = 0
     webhooks: int = 0
+    recomputed: int = 0  # records whose emissions a lost recompute job left unchanged
+    stale_months: int = 0  # aggregate marks a lost refresh job left
 
 
 async def sweep() -> SweepResult:
@@ -83,4 +85,8 @@ async def sweep() -> SweepResult:
         for alarm_id in await undelivered:
             await jobs.enqueue("deliver_webhook", alarm_id)
             result.webhooks += 1
+    for factor_id in await factors.unapplied():
+        result.recomputed += await factors.recompute(factor_id)
+    if await aggregates.pending():
+        result.stale_months = await aggregates.refresh()
     return result

@@ -16,13 +16,14 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO
 
 from workers.broker import setup_broker
-from workers.jobs import JOBS
+from workers.jobs import JOBS, LONG_JOBS
 
 broker = setup_broker(os.environ.get("REDIS_URL") or None)
 broker.add_middleware(AsyncIO())
 
 # Retries are dramatiq's exponential backoff; time limits keep a hung job from holding a slot.
 OPTIONS = {"max_retries": 5, "min_backoff": 1000, "max_backoff": 60_000, "time_limit": 120_000}
+LONG_TIME_LIMIT = 3_600_000
 
 
 def _actor(name: str) -> dramatiq.Actor:
@@ -32,7 +33,8 @@ def _actor(name: str) -> dramatiq.Actor:
         await job(*args)
 
     run.__name__ = run.__qualname__ = name
-    return dramatiq.actor(run, actor_name=name, **OPTIONS)
+    options = {**OPTIONS, "time_limit": LONG_TIME_LIMIT} if name in LONG_JOBS else OPTIONS
+    return dramatiq.actor(run, actor_name=name, **options)
 
 
 ACTORS: dict[str, dramatiq.Actor] = {name: _actor(name) for name in JOBS}

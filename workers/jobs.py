@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services import alarms, deadlines, sweep, webhooks
+from services import aggregates, alarms, deadlines, factors, sweep, webhooks
 
 
 async def run_sweep() -> None:
@@ -21,4 +21,8 @@ JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     "mark_overdue": deadlines.mark_overdue,
     "deliver_webhook": webhooks.deliver,
     "sweep": run_sweep,
+    "refresh_aggregates": aggregates.refresh,
+    "recompute_emissions": factors.recompute,
 }
+# Jobs that may run for minutes over a large dataset; both resume where they stopped.
+LONG_JOBS = {"refresh_aggregates", "recompute_emissions"}

@@ -1,8 +1,139 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from strawberry.types import Info
+
+from schema.context import actor_of
+from schema.energy.types import (
+    AddEnergyTypePayload,
+    EmissionFactorInput,
+    EnergyRecordInput,
+    ImportEnergyRecordsPayload,
+    SetEmissionFactorPayload,
+)
+from schema.errors import UserError
+from schema.history.types import RowError
+from schema.permissions import AUTHENTICATED
+from services import energy, factors, reference_data
+from services.errors import ErrorCode, ServiceError
+
+
+def _raw(row: EnergyRecordInput) -> dict[str, str]:
+    """A row as a CSV line would give it: the service validates every value, with its line."""
+    return {
+        "credit_code": row.credit_code,
+        "period": row.period,
+        "energy_type": row.energy_type,
+        "quantity": str(row.quantity),
+        "unit": row.unit,
+        "source": row.source.value if row.source else "",
+    }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 @strawberry.type
 class EnergyMutations:
-    pass
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Import energy records (at most 1,000 rows; POST a CSV to /import/energy.csv or JSON to "
+            "/ingest/energy for more). Each is converted to its canonical unit, tce and emissions with "
+            "the factor the server picks; re-sending a record (same enterprise, period, type and "
+            "source) updates it. Regulators import for their region, enterprise users for their own."
+        ),
+    )
+    async def import_energy_records(
+        self,
+        info: Info,
+        rows: Annotated[list[EnergyRecordInput], strawberry.argument(description="The rows, in order.")],
+        partial: Annotated[
+            bool,
+            strawberry.argument(description="Write the good rows even if some are bad (default: none)."),
+        ] = False,
+    ) -> ImportEnergyRecordsPayload:
+        try:
+            # One row beyond the cap is enough for the service to refuse the call.
+            raw = [_raw(row) for row in rows[: energy.MAX_ROWS_PER_CALL + 1]]
+            result = await energy.import_rows(actor_of(info), raw, partial=partial)
+        except ServiceError as error:
+            return ImportEnergyRecordsPayload.failed(error)
+        errors = []
+        if result.error_count and not partial:
+            errors.append(
+                UserError(
+                    code=ErrorCode.INVALID_ROW,
+                    message=f"{result.error_count} bad row(s); nothing was written (see rowErrors)",
+                    field="rows",
+                )
+            )
+        return ImportEnergyRecordsPayload(
+            written=result.written,
+            error_count=result.error_count,
+            row_errors=[RowError.of(e) for e in result.errors],
+            missing_factors=result.missing_factors,
+            row_warnings=[RowError.of(e) for e in result.warnings],
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Add an emission factor version (administrators and national regulators). The records it "
+            "applies to are recomputed by a background job (see appliedAt), and the audit trail records both."
+        ),
+    )
+    async def set_emission_factor(
+        self,
+        info: Info,
+        input: Annotated[EmissionFactorInput, strawberry.argument(description="The new version.")],
+    ) -> SetEmissionFactorPayload:
+        try:
+            factor = await factors.set_factor(
+                actor_of(info),
+                factors.FactorInput(
+                    energy_type=input.energy_type,
+                    effective_year=input.effective_year,
+                    value=_text(input.value),
+                    region_prefix=input.region_prefix,
+                    unit=input.unit,
+                    net_calorific_value=_text(input.net_calorific_value),
+                    carbon_content=_text(input.carbon_content),
+                    oxidation_rate=_text(input.oxidation_rate),
+                    source=input.source,
+                ),
+            )
+        except ServiceError as error:
+            return SetEmissionFactorPayload.failed(error)
+        return SetEmissionFactorPayload(factor=factor)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Add an energy type (administrators and national regulators).",
+    )
+    async def add_energy_type(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="e.g. COKE_OVEN_GAS.")],
+        name: Annotated[str, strawberry.argument(description="Name in Chinese and English.")],
+        canonical_unit: Annotated[
+            str,
+            strawberry.argument(
+                description="A known unit (MWh, 1e4Nm3, t, GJ...): quantities are kept in it."
+            ),
+        ],
+        emits: Annotated[
+            bool, strawberry.argument(description="False if its use emits nothing unless a factor is set.")
+        ] = True,
+    ) -> AddEnergyTypePayload:
+        try:
+            created = await reference_data.add_energy_type(
+                actor_of(info), code, name, canonical_unit, emits=emits
+            )
+        except ServiceError as error:
+            return AddEnergyTypePayload.failed(error)
+        return AddEnergyTypePayload(energy_type=created)  # type: ignore[arg-type]

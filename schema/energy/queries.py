@@ -1,8 +1,83 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from schema.context import actor_of
+from schema.energy.types import (
+    EmissionFactor,
+    EmissionFactorFilter,
+    EnergyRecord,
+    EnergyRecordFilter,
+    EnergyTypeInfo,
+)
+from schema.errors import parse_id
+from schema.pagination import After, Connection, First, paginate
+from schema.permissions import AUTHENTICATED
+from services import reference_data
+from services.errors import ServiceError
+from services.records import RecordFilter, records
 
 
 @strawberry.type
 class EnergyQueries:
-    pass
+    @strawberry.field(permission_classes=AUTHENTICATED, description="Every energy type, by code.")
+    async def energy_types(self) -> list[EnergyTypeInfo]:
+        return await reference_data.energy_types()  # type: ignore[return-value]
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Emission factor versions (reference data, the same for everyone), by energy type, region "
+            "prefix, effective year and version."
+        ),
+    )
+    async def emission_factors(
+        self,
+        filter: Annotated[
+            EmissionFactorFilter | None, strawberry.argument(description="Which versions to list.")
+        ] = None,
+    ) -> list[EmissionFactor]:
+        where = filter or EmissionFactorFilter()
+        return await reference_data.factor_versions(  # type: ignore[return-value]
+            where.energy_types, where.region_prefix, where.effective_year, current_only=where.current_only
+        )
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Energy records in your scope, oldest first: an enterprise user sees its own, a regulator its "
+            "region. A bad period in the filter is a top-level error with code INVALID_PERIOD."
+        ),
+    )
+    async def energy_records(
+        self,
+        info: Info,
+        filter: Annotated[
+            EnergyRecordFilter | None, strawberry.argument(description="Which records to list.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[EnergyRecord]:
+        try:
+            where = None
+            if filter is not None:
+                where = RecordFilter(
+                    enterprise_id=(
+                        parse_id(filter.enterprise_id, "enterpriseId", "Enterprise")
+                        if filter.enterprise_id is not None
+                        else None
+                    ),
+                    from_period=filter.from_period,
+                    to_period=filter.to_period,
+                    energy_types=filter.energy_types,
+                    source=filter.source,
+                    missing_factor=filter.missing_factor,
+                )
+            query = records(actor_of(info), where)
+        except ServiceError as error:
+            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
+        return await paginate(query, first, after)

@@ -52,7 +52,8 @@ class RowError:
 
     @classmethod
     def of(cls, error: history.RowError) -> RowError:
-        field = "creditCode" if error.field == "credit_code" else error.field
+        head, *rest = (error.field or "").split("_")  # credit_code -> creditCode
+        field = head + "".join(part.title() for part in rest) if error.field else None
         return cls(line=error.line, code=error.code, field=field, message=error.message)
 
 

@@ -1,0 +1,206 @@
+"""Energy records, energy types and emission factors, as GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+import models
+from schema.enterprises.types import Enterprise
+from schema.errors import Payload
+from schema.history.types import RowError
+from schema.scalars import Quantity
+
+EnergySource = strawberry.enum(
+    models.EnergySource,
+    name="EnergySource",
+    description=(
+        "Where a record came from: MANUAL (typed in), IMPORT (a file), IOT (a meter gateway), PLATFORM "
+        "(another platform). Part of a record's key: each source keeps its own figure."
+    ),
+)
+
+
+def _micro(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value).scaleb(-6)
+
+
+@strawberry.type(name="EnergyType", description="An energy carrier and the unit its quantities are kept in.")
+class EnergyTypeInfo:
+    code: str = strawberry.field(description="Stable code, e.g. ELECTRICITY, NATURAL_GAS, DIESEL.")
+    name: str = strawberry.field(description="Name in Chinese and English.")
+    canonical_unit: str = strawberry.field(description="The unit quantities are converted to and summed in.")
+    emits: bool = strawberry.field(
+        description="False for water: its use is collected, but it has emissions only where a factor is set."
+    )
+
+
+@strawberry.type(
+    description=(
+        "An emission factor version: tCO2 per canonical unit of an energy type from an effective year, "
+        "nationally or for a region prefix. Corrections add versions; nothing is edited."
+    )
+)
+class EmissionFactor:
+    id: strawberry.ID = strawberry.field(description="Opaque identifier; records name the version they used.")
+    effective_year: int = strawberry.field(description="Applies to records of this year and later.")
+    region_prefix: str = strawberry.field(description='"" national, or a region code prefix (44, 4401...).')
+    version: int = strawberry.field(description="1 for the first value of this type, year and region.")
+    value: Quantity = strawberry.field(description="tCO2 per canonical unit.")
+    unit: str = strawberry.field(description="e.g. tCO2/MWh.")
+    net_calorific_value: Quantity | None = strawberry.field(description="GJ per canonical unit (fuels).")
+    carbon_content: Quantity | None = strawberry.field(description="tC per GJ (fuels).")
+    oxidation_rate: Quantity | None = strawberry.field(description="Fraction oxidised, 0 to 1 (fuels).")
+    source: str = strawberry.field(description="Where the value comes from.")
+    created_at: datetime = strawberry.field(description="When this version was added.")
+    applied_at: datetime | None = strawberry.field(
+        description="When the records it applies to were recomputed; null while that job is pending."
+    )
+
+    @strawberry.field(description="The energy type's code.")
+    def energy_type(self, root: strawberry.Parent[models.EmissionFactor]) -> str:
+        return root.energy_type_id
+
+
+@strawberry.type(
+    description="One enterprise's use of one energy type in a month or on a day, from one source."
+)
+class EnergyRecord:
+    id: strawberry.ID = strawberry.field(description="Opaque identifier.")
+    source: EnergySource = strawberry.field(description="Where it came from.")
+    quantity: Quantity = strawberry.field(description="The quantity as sent, in `unit`.")
+    unit: str = strawberry.field(description="The unit it was sent in.")
+    updated_at: datetime = strawberry.field(description="When it was last written.")
+
+    @strawberry.field(description='"2024-03" for a month, "2024-03-15" for a day.')
+    def period(self, root: strawberry.Parent[models.EnergyRecord]) -> str:
+        month = f"{root.year:04d}-{root.month:02d}"
+        return f"{month}-{root.day:02d}" if root.day else month
+
+    @strawberry.field(description="The energy type's code.")
+    def energy_type(self, root: strawberry.Parent[models.EnergyRecord]) -> str:
+        return root.energy_type_id
+
+    @strawberry.field(description="The quantity in the type's canonical unit.")
+    def canonical_quantity(self, root: strawberry.Parent[models.EnergyRecord]) -> Quantity:
+        return _micro(root.amount)  # type: ignore[return-value]
+
+    @strawberry.field(description="Tonnes of standard coal equivalent; null without a coefficient.")
+    def tce(self, root: strawberry.Parent[models.EnergyRecord]) -> Quantity | None:
+        return _micro(root.tce)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="tCO2; null when no emission factor applies (see factor): it is counted as missing."
+    )
+    def emissions(self, root: strawberry.Parent[models.EnergyRecord]) -> Quantity | None:
+        return _micro(root.emissions)  # type: ignore[return-value]
+
+    @strawberry.field(description="The factor version its emissions were computed with.")
+    async def factor(self, root: strawberry.Parent[models.EnergyRecord], info: Info) -> EmissionFactor | None:
+        if root.factor_id is None:
+            return None
+        return await info.context.loaders.factor_by_id.load(root.factor_id)
+
+    @strawberry.field(description="The enterprise.")
+    async def enterprise(self, root: strawberry.Parent[models.EnergyRecord], info: Info) -> Enterprise:
+        return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
+
+
+@strawberry.input(description="One energy record, as in a line of the CSV import.")
+class EnergyRecordInput:
+    credit_code: str = strawberry.field(description="The enterprise's unified social credit code.")
+    period: str = strawberry.field(description='"2024-03" for a month, "2024-03-15" for a day.')
+    energy_type: str = strawberry.field(description="ELECTRICITY, NATURAL_GAS, DIESEL... (see energyTypes).")
+    quantity: Quantity = strawberry.field(description="A number >= 0, in `unit`.")
+    unit: str = strawberry.field(
+        description="Any unit of the type's dimension (kWh, MWh, 万kWh, m3, 10^4Nm3, t, kg, GJ...); converted."
+    )
+    source: EnergySource | None = strawberry.field(default=None, description="Default MANUAL.")
+
+
+@strawberry.type(
+    description=(
+        "Result of importEnergyRecords. With any bad row and partial false nothing is written: rowErrors "
+        "says which rows and `errors` carries one INVALID_ROW summary."
+    )
+)
+class ImportEnergyRecordsPayload(Payload):
+    written: int | None = strawberry.field(
+        default=None, description="Records inserted or updated; null when the call was refused outright."
+    )
+    error_count: int | None = strawberry.field(
+        default=None, description="How many rows were bad (rowErrors lists at most 1,000)."
+    )
+    row_errors: list[RowError] = strawberry.field(
+        default_factory=list, description="The bad rows, in order, with their positions and reasons."
+    )
+    missing_factors: int | None = strawberry.field(
+        default=None, description="Records written without emissions because no emission factor applies."
+    )
+    row_warnings: list[RowError] = strawberry.field(
+        default_factory=list, description="FACTOR_MISSING for each such record (at most 1,000)."
+    )
+
+
+@strawberry.input(
+    description="A new emission factor version. Give the value, or the three fuel parameters, or both."
+)
+class EmissionFactorInput:
+    energy_type: str = strawberry.field(description="The energy type's code.")
+    effective_year: int = strawberry.field(
+        description="Applies to records of this year and later (2000 to 2100)."
+    )
+    value: Quantity | None = strawberry.field(
+        default=None,
+        description="tCO2 per canonical unit, at most 8 decimals; derived from the parameters if omitted.",
+    )
+    region_prefix: str = strawberry.field(
+        default="", description='"" national, or 2, 4 or 6 digits of a region code.'
+    )
+    unit: str | None = strawberry.field(
+        default=None, description="Optional check: must be tCO2/<the type's canonical unit>."
+    )
+    net_calorific_value: Quantity | None = strawberry.field(
+        default=None, description="GJ per canonical unit."
+    )
+    carbon_content: Quantity | None = strawberry.field(default=None, description="tC per GJ.")
+    oxidation_rate: Quantity | None = strawberry.field(default=None, description="0 to 1.")
+    source: str = strawberry.field(description="Where the value comes from (a document number...).")
+
+
+@strawberry.type(description="Result of setEmissionFactor.")
+class SetEmissionFactorPayload(Payload):
+    factor: EmissionFactor | None = strawberry.field(default=None, description="The new version.")
+
+
+@strawberry.type(description="Result of addEnergyType.")
+class AddEnergyTypePayload(Payload):
+    energy_type: EnergyTypeInfo | None = strawberry.field(default=None, description="The new type.")
+
+
+@strawberry.input(description="Which factor versions to list; all given conditions must hold.")
+class EmissionFactorFilter:
+    energy_types: list[str] | None = strawberry.field(default=None, description="Energy type codes.")
+    region_prefix: str | None = strawberry.field(
+        default=None, description='Exactly this prefix ("" national).'
+    )
+    effective_year: int | None = strawberry.field(default=None, description="Exactly this effective year.")
+    current_only: bool = strawberry.field(
+        default=False, description="Only the latest version of each type, year and region."
+    )
+
+
+@strawberry.input(description="Which energy records to list; all given conditions must hold.")
+class EnergyRecordFilter:
+    enterprise_id: strawberry.ID | None = strawberry.field(default=None, description="One enterprise.")
+    from_period: str | None = strawberry.field(default=None, description='From this month, e.g. "2024-01".')
+    to_period: str | None = strawberry.field(default=None, description='To this month, e.g. "2024-12".')
+    energy_types: list[str] | None = strawberry.field(default=None, description="Energy type codes.")
+    source: EnergySource | None = strawberry.field(default=None, description="One source.")
+    missing_factor: bool | None = strawberry.field(
+        default=None,
+        description="true: only records without emissions (no factor applies); false: only with.",
+    )
