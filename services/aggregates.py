@@ -16,6 +16,8 @@ from tortoise.transactions import in_transaction
 from models import StaleMonth
 
 REFRESH_BATCH = 5000
+# Past this many marks (workers were down, or a bulk load) one full rebuild beats month by month.
+REBUILD_ABOVE = 100_000
 # Serialises refreshes on PostgreSQL (two would delete and insert the same rows); any constant.
 LOCK_KEY = 0x43434D53
 
@@ -61,6 +63,8 @@ async def mark(keys: set[tuple[int, int, int]]) -> None:
 
 async def refresh() -> int:
     """Rebuild the aggregates of the stale months, a batch at a time; returns how many marks it cleared."""
+    if await StaleMonth.all().count() > REBUILD_ABOVE:
+        return await rebuild()
     cleared = 0
     while True:
         async with in_transaction():
@@ -92,19 +96,23 @@ async def refresh() -> int:
             cleared += len(ids)
 
 
-async def rebuild() -> None:
-    """Recompute every aggregate from the records (`ccms rebuild-aggregates`)."""
+async def rebuild() -> int:
+    """Recompute every aggregate from the records (`ccms rebuild-aggregates`); returns the marks cleared."""
     async with in_transaction():
         connection = Tortoise.get_connection("default")
         if connection.capabilities.dialect == "postgres":
             await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY])
             # Imports wait until this commits, so every mark cleared below is covered by it.
             await connection.execute_script("LOCK TABLE stale_months IN EXCLUSIVE MODE")
+            # Sort and group millions of rows in memory, not in temporary files.
+            await connection.execute_script("SET LOCAL work_mem = '256MB'")
+        cleared = await StaleMonth.all().count()
         await connection.execute_script("DELETE FROM energy_yearly")
         await connection.execute_script("DELETE FROM energy_monthly")
         await connection.execute_script(MONTHLY_FROM_RECORDS.format(where=""))
         await connection.execute_script(YEARLY_FROM_MONTHLY.format(where=""))
         await connection.execute_script("DELETE FROM stale_months")
+    return cleared
 
 
 async def pending() -> bool:

@@ -29,14 +29,17 @@ from services import aggregates, jobs
 from services import rows as row_import
 from services.access import Actor, enterprise_scope, require_role
 from services.errors import ErrorCode, ServiceError
-from services.factors import MICRO, FactorTable, apply, load_table, scaled
+from services.factors import MICRO, SCALE, FactorTable, apply, load_table, scaled
 from services.rows import ImportResult, RowError, RowImporter, parse_quantity
 from services.trend import coefficient_for, coefficient_table
 from services.units import to_canonical
 
 MAX_ROWS_PER_CALL = 1000
 MAX_BATCH_ITEMS = 10_000  # per JSON request; files have no limit
-MAX_QUANTITY = Decimal(10**12)  # in the canonical unit: millionths of it still fit a BIGINT
+# A billion canonical units (or tonnes of tce or CO2) in one record: far beyond any enterprise, and
+# small enough that sums of a year of day records from every source still fit the BIGINT aggregates.
+MAX_QUANTITY = Decimal(10**9)
+MAX_MILLIONTHS = 10**15
 COLUMNS = ("credit_code", "period", "energy_type", "quantity", "unit")
 UPSERT_KEY = ["enterprise_id", "year", "month", "day", "energy_type_id", "source"]
 WRITTEN = ["quantity", "unit", "amount", "tce", "emissions", "factor_id", "updated_at"]
@@ -60,7 +63,12 @@ def parse_period(text: str) -> tuple[int, int, int]:
     """ "2024-03" -> (2024, 3, 0); "2024-03-15" -> (2024, 3, 15)."""
     parts = text.split("-")
     try:
-        if len(parts) not in (2, 3) or len(parts[0]) != 4 or any(len(p) != 2 for p in parts[1:]):
+        if (
+            len(parts) not in (2, 3)
+            or len(parts[0]) != 4
+            or any(len(p) != 2 for p in parts[1:])
+            or not all(p.isascii() and p.isdigit() for p in parts)  # int() takes "+1", " 1", "２０２４"
+        ):
             raise ValueError(text)
         year, month = int(parts[0]), int(parts[1])
         day = int(parts[2]) if len(parts) == 3 else 0
@@ -77,7 +85,7 @@ def parse_period(text: str) -> tuple[int, int, int]:
 
 class EnergyImporter(RowImporter[_Row]):
     audit_action = "energy.imported"
-    batch = 5000
+    batch = 10_000
 
     def __init__(
         self, actor: Actor, *, partial: bool = False, source: EnergySource = EnergySource.IMPORT
@@ -92,6 +100,10 @@ class EnergyImporter(RowImporter[_Row]):
         self.enterprises: dict[str, tuple[int, str]] = {}  # credit code -> (id, region code), in scope
         self.outside: set[str] = set()  # credit codes not found in scope
         self.touched = False
+        # Parsed once per distinct value: a file repeats a handful of periods and units.
+        self.periods: dict[str, tuple[int, int, int]] = {}
+        self.multipliers: dict[tuple[str, str], Decimal] = {}
+        self.largest: dict[tuple[str, int], int] = {}
 
     async def prepare(self) -> None:
         self.types = {
@@ -110,7 +122,10 @@ class EnergyImporter(RowImporter[_Row]):
         credit_code = (raw.get("credit_code") or "").strip().upper()
         if not credit_code:
             raise ServiceError(ErrorCode.REQUIRED, "credit_code is required", "credit_code")
-        year, month, day = parse_period((raw.get("period") or "").strip())
+        period = (raw.get("period") or "").strip()
+        if (known := self.periods.get(period)) is None:
+            known = self.periods[period] = parse_period(period)
+        year, month, day = known
         energy_type = (raw.get("energy_type") or "").strip().upper()
         if energy_type not in self.types:
             raise ServiceError(
@@ -120,7 +135,10 @@ class EnergyImporter(RowImporter[_Row]):
         unit = (raw.get("unit") or "").strip()
         if not unit:
             raise ServiceError(ErrorCode.REQUIRED, "unit is required", "unit")
-        canonical = to_canonical(energy_type, self.types[energy_type][0], quantity, unit)
+        if (multiplier := self.multipliers.get((energy_type, unit))) is None:
+            multiplier = to_canonical(energy_type, self.types[energy_type][0], Decimal(1), unit)
+            self.multipliers[(energy_type, unit)] = multiplier
+        canonical = quantity * multiplier  # unit factors are powers of ten: exact
         if canonical > MAX_QUANTITY:
             raise ServiceError(ErrorCode.INVALID_QUANTITY, "quantity is implausibly large", "quantity")
         source = self.source
@@ -134,6 +152,12 @@ class EnergyImporter(RowImporter[_Row]):
                     "source",
                 ) from None
         amount = int((canonical * MICRO).to_integral_value())
+        if amount * self._largest(energy_type, year) > MAX_MILLIONTHS * SCALE:  # a row error, not an overflow
+            raise ServiceError(
+                ErrorCode.INVALID_QUANTITY,
+                "quantity is implausibly large: its tce or emissions would exceed a billion tonnes",
+                "quantity",
+            )
         return _Row(line, credit_code, year, month, day, energy_type, source, quantity, unit[:16], amount)
 
     async def write(self, rows: list[_Row]) -> None:
@@ -158,8 +182,7 @@ class EnergyImporter(RowImporter[_Row]):
         if self.doomed or not good:
             return
         records, stale = self._convert(good)
-        await _upsert(records)
-        await aggregates.mark(stale)
+        await _upsert(records, stale)
         self.result.written += len(records)
         self.touched = True
 
@@ -197,6 +220,14 @@ class EnergyImporter(RowImporter[_Row]):
             stale.add((enterprise_id, row.year, row.month))
         return records, stale
 
+    def _largest(self, energy_type: str, year: int) -> int:
+        """The largest scaled tce coefficient or factor, of any region, a record of that year may get."""
+        key = (energy_type, year)
+        if (largest := self.largest.get(key)) is None:
+            factors = [f.scaled for f in self.factors.by_type.get(energy_type, ()) if f.effective_year <= year]
+            largest = self.largest[key] = max([self._tce(energy_type, year) or 0, *factors])
+        return largest
+
     def _tce(self, energy_type: str, year: int) -> int | None:
         key = (energy_type, year)
         if key not in self.tce:
@@ -229,24 +260,27 @@ CREATE TEMP TABLE IF NOT EXISTS energy_ingest (
 ) ON COMMIT DELETE ROWS
 """
 INGEST_COLUMNS = [*UPSERT_KEY, "quantity", "unit", "amount", "tce", "emissions", "factor_id"]
+# One round trip: upsert, mark the enterprise-months stale, empty the session table.
 MERGE = f"""
 INSERT INTO energy_records ({", ".join(INGEST_COLUMNS)}, updated_at)
 SELECT {", ".join(INGEST_COLUMNS)}, now() FROM energy_ingest
 ON CONFLICT ({", ".join(UPSERT_KEY)}) DO UPDATE SET
-{", ".join(f"{c} = EXCLUDED.{c}" for c in WRITTEN)}
+{", ".join(f"{c} = EXCLUDED.{c}" for c in WRITTEN)};
+INSERT INTO stale_months (enterprise_id, year, month) SELECT DISTINCT enterprise_id, year, month FROM energy_ingest;
+TRUNCATE energy_ingest
 """
 
 
-async def _upsert(records: list[tuple[Any, ...]]) -> None:
+async def _upsert(records: list[tuple[Any, ...]], stale: set[tuple[int, int, int]]) -> None:
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect == "postgres":
-        # The bulk path: COPY into a session table, then one set-based upsert.
+        # The bulk path: COPY into a session table, then set-based statements.
         async with connection.acquire_connection() as raw:
             await raw.execute(INGEST_TABLE)
             await raw.copy_records_to_table("energy_ingest", records=records, columns=INGEST_COLUMNS)
             await raw.execute(MERGE)
-            await raw.execute("TRUNCATE energy_ingest")
         return
+    await aggregates.mark(stale)
     now = datetime.now(UTC)
     await EnergyRecord.bulk_create(
         [

@@ -38,7 +38,7 @@ RECOMPUTE_BATCH = 2000
 # value = NCV (GJ/unit) x carbon content (tC/GJ) x oxidation rate x 44/12 (tCO2/tC)
 CO2_PER_C = Decimal(44) / Decimal(12)
 TOLERANCE = Decimal("0.0005")  # a stated value may round the derived one to 4 significant digits
-_PREFIX = re.compile(r"(\d{2}){0,3}")
+_PREFIX = re.compile(r"(\d{2}){0,3}", re.ASCII)  # region codes are ASCII digits: "４４" would match none
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@ bad (`partial` keeps the good ones). Subclasses say how to parse, key and write.
 
 from __future__ import annotations
 
+import asyncio
 import codecs
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
@@ -23,6 +25,7 @@ from services.access import Actor
 from services.errors import ErrorCode, ServiceError
 
 BATCH = 1000
+YIELD_EVERY = 250
 MAX_REPORTED_ERRORS = 1000
 
 RowT = TypeVar("RowT")
@@ -68,6 +71,7 @@ class RowImporter(Generic[RowT]):
         self.result = ImportResult()
         self.seen: dict[Any, int] = {}  # natural key -> first line
         self.pending: list[RowT] = []
+        self.writing: asyncio.Future[None] | None = None
 
     async def prepare(self) -> None:
         """Load what parsing needs (reference tables) before the first row."""
@@ -90,13 +94,17 @@ class RowImporter(Generic[RowT]):
         await self.prepare()
         try:
             async with in_transaction():
-                if isinstance(rows, AsyncIterator):
-                    async for line, raw in rows:
-                        await self._take(line, raw)
-                else:
-                    for line, raw in rows:
-                        await self._take(line, raw)
-                await self._flush()
+                try:
+                    if isinstance(rows, AsyncIterator):
+                        async for line, raw in rows:
+                            await self._take(line, raw)
+                    else:
+                        for line, raw in rows:
+                            await self._take(line, raw)
+                    await self._flush()
+                    await self._settle()
+                finally:
+                    await self._settle(cancel=True)  # never leave a write running on a closed transaction
                 if self.result.error_count and not self.partial:
                     raise _Abort
                 await audit.record(
@@ -136,11 +144,27 @@ class RowImporter(Generic[RowT]):
         self.pending.append(row)
         if len(self.pending) >= self.batch:
             await self._flush()
+        elif len(self.pending) % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let the batch being written take its next round trip
 
     async def _flush(self) -> None:
+        """Start writing the pending batch while the next one is parsed: the database works on
+        one batch as Python parses the next (one write at a time: they share the transaction)."""
         rows, self.pending = self.pending, []
-        if rows:
-            await self.write(rows)  # still checks scope, so every bad row is reported
+        await self._settle()
+        if rows:  # write() still checks scope, so every bad row is reported
+            self.writing = asyncio.ensure_future(self.write(rows))
+
+    async def _settle(self, *, cancel: bool = False) -> None:
+        writing, self.writing = self.writing, None
+        if writing is None:
+            return
+        if cancel:  # another error is on its way out: stop the write, keep that error
+            writing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writing
+            return
+        await writing
 
     @property
     def doomed(self) -> bool:
