@@ -134,6 +134,11 @@ QUERY_DOCUMENTS = {
     "me { enterprise }": "{ me { enterprise { ROW } } }",
     "alarms and nested": "{ alarms { edges { node { ROW notice { ROW } enterprise { ROW } } } } }",
     "alarms(status: OPEN, kind: ACK_OVERDUE)": "{ alarms(status: OPEN, kind: ACK_OVERDUE) { edges { node { ROW } } } }",
+    "statistics(ENTERPRISE)": "{ statistics(groupBy: [ENTERPRISE, YEAR]) { edges { node { enterprise { ROW } } } } }",
+    "statistics(ENTERPRISE, filter: 44)": '{ statistics(groupBy: [ENTERPRISE], filter: {regionPrefix: "44"}) '
+    "{ edges { node { enterprise { ROW } } } } }",
+    "statistics(ENTERPRISE, filter: A)": "query($e: ID!) { statistics(groupBy: [ENTERPRISE], "
+    "filter: {enterpriseIds: [$e]}) { edges { node { enterprise { ROW } } } } }",
 }
 DOCUMENTS = {
     name: document.replace("TREE", NOTICE_TREE).replace("ROW", ID)
@@ -156,6 +161,9 @@ QUERIES = [
     ("me { enterprise }",            "A",      "B",      "-",       "-",     "-"),
     ("alarms and nested",            "-",      "-",      "A",       "B",     "AB"),
     ("alarms(status: OPEN, kind: ACK_OVERDUE)", "-", "-", "A",     "B",     "AB"),
+    ("statistics(ENTERPRISE)",       "A",      "B",      "A",       "B",     "AB"),  # their notices
+    ("statistics(ENTERPRISE, filter: 44)", "A", "-",     "A",       "-",     "A"),
+    ("statistics(ENTERPRISE, filter: A)",  "A", "-",     "A",       "-",     "A"),
 ]
 # fmt: on
 

@@ -1,0 +1,208 @@
+"""Statistics (统计与分析) as GraphQL types: a connection of grouped rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from schema.enterprises.types import Enterprise
+from schema.enums import Sector
+from schema.pagination import PageInfo
+from schema.scalars import Quantity, Ratio, Tonnes
+from services import statistics
+
+StatisticsDimension = strawberry.enum(
+    statistics.Dimension,
+    name="StatisticsDimension",
+    description=(
+        "What statistics rows are grouped by. YEAR: the year; QUARTER: year and quarter; MONTH: year "
+        "and month; PROVINCE: the first 2 digits of the region code; CITY: the first 4; REGION: the "
+        "whole 6-digit code; INDUSTRY: the GB/T 4754 industry code; SECTOR: the ETS sector; "
+        "ENTERPRISE: the enterprise; ENERGY_TYPE: the energy type. Compliance figures are per "
+        "compliance year, so a grouping with QUARTER, MONTH or ENERGY_TYPE has none."
+    ),
+)
+
+
+@strawberry.input(
+    description=(
+        "Which data statistics add up; every given condition must hold. It narrows your scope, never "
+        "widens it."
+    )
+)
+class StatisticsFilterInput:
+    from_: date | None = strawberry.field(
+        default=None,
+        name="from",
+        description=(
+            "First month included (the day is ignored). Compliance figures count the compliance years "
+            "from this date's year."
+        ),
+    )
+    to: date | None = strawberry.field(
+        default=None,
+        description=(
+            "Last month included (the day is ignored), at most 100 years after `from`. Compliance "
+            "figures count the compliance years up to this date's year."
+        ),
+    )
+    region_prefix: str | None = strawberry.field(
+        default=None, description="Region code prefix: 2, 4 or 6 digits (44, 4401, 440113)."
+    )
+    industry_code: str | None = strawberry.field(
+        default=None, description="GB/T 4754 industry code or its prefix (1 to 4 digits), e.g. 44 or 4411."
+    )
+    sector: Sector | None = strawberry.field(default=None, description="ETS sector.")
+    enterprise_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description=f"Only these enterprises (at most {statistics.MAX_ENTERPRISE_IDS}); ids outside your scope match nothing.",
+    )
+    energy_types: list[str] | None = strawberry.field(
+        default=None,
+        description=(
+            "Only these energy types (ELECTRICITY, NATURAL_GAS...). Restricts the energy figures only: "
+            "compliance figures stay whole. An unknown code is an UNKNOWN_ENERGY_TYPE error."
+        ),
+    )
+
+    def to_service(self) -> statistics.StatisticsFilter:
+        ids = None
+        if self.enterprise_ids is not None:
+            # A malformed id is simply an enterprise that does not exist: it matches nothing.
+            ids = [int(i) if str(i).isdigit() else 0 for i in self.enterprise_ids]
+        return statistics.StatisticsFilter(
+            from_=self.from_,
+            to=self.to,
+            region_prefix=self.region_prefix,
+            industry_code=self.industry_code,
+            sector=self.sector,
+            enterprise_ids=ids,
+            energy_types=self.energy_types,
+        )
+
+
+@strawberry.type(description="The use of one energy type within a statistics row.")
+class EnergyUse:
+    energy_type: str = strawberry.field(description="The energy type code, e.g. ELECTRICITY or DIESEL.")
+    unit: str = strawberry.field(description="The type's canonical unit (MWh, 1e4Nm3, t, GJ).")
+    quantity: Quantity = strawberry.field(description="Quantity used, in `unit`.")
+    tce: Quantity = strawberry.field(description="The same in tonnes of standard coal equivalent.")
+    emissions: Quantity = strawberry.field(
+        description="Emissions in tCO2 (records without an emission factor add nothing)."
+    )
+
+
+@strawberry.type(
+    description=(
+        "One group of a statistics query: the keys asked for in groupBy (the others are null), its "
+        "energy use and emissions, and, for groupings by year, place, industry, sector or enterprise "
+        "only, its compliance figures."
+    )
+)
+class StatisticsRow:
+    year: int | None = strawberry.field(description="YEAR, QUARTER or MONTH: the year.")
+    quarter: int | None = strawberry.field(description="QUARTER: 1 to 4.")
+    month: int | None = strawberry.field(description="MONTH: 1 to 12.")
+    province: str | None = strawberry.field(description="PROVINCE: the 2-digit province code (44).")
+    city: str | None = strawberry.field(description="CITY: the 4-digit city code (4401).")
+    region_code: str | None = strawberry.field(description="REGION: the 6-digit region code.")
+    industry_code: str | None = strawberry.field(description="INDUSTRY: the GB/T 4754 industry code.")
+    sector: Sector | None = strawberry.field(description="SECTOR: the ETS sector.")
+    energy_type: str | None = strawberry.field(description="ENERGY_TYPE: the energy type code.")
+    energy: list[EnergyUse] = strawberry.field(description="Energy use by type, ordered by type code.")
+    energy_tce: Quantity = strawberry.field(
+        description="Energy use of every type in tonnes of standard coal equivalent."
+    )
+    emissions: Quantity = strawberry.field(description="Emissions in tCO2 computed from the energy use.")
+    records_missing_factor: int = strawberry.field(
+        description=(
+            "Energy records whose emissions could not be computed (no emission factor for their type, "
+            "year and region): their emissions are missing from `emissions`."
+        )
+    )
+    allowances: Tonnes | None = strawberry.field(
+        description="Initial allowances of the compliance years (null for QUARTER, MONTH, ENERGY_TYPE)."
+    )
+    verified_emissions: Tonnes | None = strawberry.field(
+        description="Verified emissions of the approved applications; null when none was approved."
+    )
+    surplus: Tonnes | None = strawberry.field(
+        description=(
+            "Σ (allowance − verified emissions) over the approved applications: negative is a "
+            "shortfall. Null when none was approved."
+        )
+    )
+    notices_due: int | None = strawberry.field(
+        description="Compliance notices issued for the years (null for QUARTER, MONTH, ENERGY_TYPE)."
+    )
+    notices_fulfilled: int | None = strawberry.field(description="Of those, how many are FULFILLED.")
+    notices_overdue: int | None = strawberry.field(description="Of those, how many are OVERDUE.")
+    compliance_rate: Ratio | None = strawberry.field(
+        description="noticesFulfilled ÷ noticesDue to 4 decimals (0.3 = 30 %); null where nothing is due."
+    )
+    enterprise_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="ENTERPRISE: the enterprise.")
+    async def enterprise(self, info: Info) -> Enterprise | None:
+        if self.enterprise_id is None:
+            return None
+        return await info.context.loaders.enterprise_by_id.load(self.enterprise_id)
+
+    @classmethod
+    def of(cls, row: statistics.Row) -> StatisticsRow:
+        return cls(
+            year=row.year,
+            quarter=row.quarter,
+            month=row.month,
+            province=row.province,
+            city=row.city,
+            region_code=row.region_code,
+            industry_code=row.industry_code,
+            sector=row.sector,
+            energy_type=row.energy_type,
+            energy=[
+                EnergyUse(
+                    energy_type=use.energy_type,
+                    unit=use.unit,
+                    quantity=use.quantity,
+                    tce=use.tce,
+                    emissions=use.emissions,
+                )
+                for use in row.energy
+            ],
+            energy_tce=row.energy_tce,
+            emissions=row.emissions,
+            records_missing_factor=row.records_missing_factor,
+            allowances=row.allowances,
+            verified_emissions=row.verified_emissions,
+            surplus=row.surplus,
+            notices_due=row.notices_due,
+            notices_fulfilled=row.notices_fulfilled,
+            notices_overdue=row.notices_overdue,
+            compliance_rate=row.compliance_rate,
+            enterprise_id=row.enterprise_id,
+        )
+
+
+@strawberry.type(description="One statistics row with the cursor that points at it.")
+class StatisticsEdge:
+    cursor: str = strawberry.field(description="Opaque position of this row: pass as `after` to read on.")
+    node: StatisticsRow = strawberry.field(description="The row.")
+
+
+@strawberry.type(description="A page of statistics rows, ordered by the groupBy keys in their order.")
+class StatisticsConnection:
+    edges: list[StatisticsEdge] = strawberry.field(description="The rows of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+
+    @classmethod
+    def of(cls, page: statistics.Page) -> StatisticsConnection:
+        edges = [StatisticsEdge(cursor=row.cursor, node=StatisticsRow.of(row)) for row in page.rows]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
