@@ -15,8 +15,17 @@ from tortoise import Tortoise
 
 from api import runtime
 from api.documents import download
+from api.export import STATISTICS_CSV, STATISTICS_JSON, statistics_csv, statistics_json
 from api.graphql import GraphQLView
-from api.imports import HISTORY_CSV, import_history
+from api.imports import (
+    ENERGY_BATCH,
+    ENERGY_CSV,
+    HISTORY_CSV,
+    STREAMED,
+    import_energy,
+    import_history,
+    ingest_energy,
+)
 from api.limits import BodySizeLimit
 from api.settings import Settings
 from schema import build_schema
@@ -52,7 +61,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Middleware(
             BodySizeLimit,
             max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD,
-            exempt=frozenset({HISTORY_CSV}),
+            exempt=STREAMED,
         )
     ]
     if settings.cors_origins:
@@ -72,6 +81,10 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             WebSocketRoute("/graphql", view),
             Route("/documents/{document_id}", download),
             Route(HISTORY_CSV, import_history, methods=["POST"]),
+            Route(ENERGY_CSV, import_energy, methods=["POST"]),
+            Route(ENERGY_BATCH, ingest_energy, methods=["POST"]),
+            Route(STATISTICS_CSV, statistics_csv),
+            Route(STATISTICS_JSON, statistics_json),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from models import TokenScope
+from services import api_tokens
 from services.access import Actor
 from services.identity import actor_for_token
 
@@ -19,3 +21,14 @@ async def authenticate(connection: HTTPConnection, secret: str) -> Actor | None:
     """The actor behind the request's bearer token, or None (anonymous or invalid token)."""
     token = bearer_token(connection.headers.get("authorization"))
     return await actor_for_token(token, secret) if token else None
+
+
+async def authenticate_api(connection: HTTPConnection, secret: str, scope: TokenScope) -> Actor | None:
+    """For the machine routes (/export, /ingest): an API token of `scope`, or a session token,
+    so that a signed-in browser can download too. None for anything else."""
+    token = bearer_token(connection.headers.get("authorization"))
+    if not token:
+        return None
+    if token.startswith(api_tokens.PREFIX):
+        return await api_tokens.actor_for(token, scope)
+    return await actor_for_token(token, secret)

@@ -1,52 +1,150 @@
-"""POST /import/history.csv: historical data as a CSV body of any size, streamed.
+"""Bulk data over plain HTTP: CSV files of any size, streamed, and JSON batches from meters.
 
-The body is decoded and validated as it arrives (services.history.csv_rows) and
-written in batches, so memory stays flat whatever the file's size; the route is
-exempt from the body-size limit for that reason. By default a file with any bad
-row writes nothing (422); `?partial=true` writes the good rows. Answers JSON:
-{"written", "errorCount", "errors": [{"line", "code", "field", "message"}]}.
+POST /import/history.csv   historical data (services/history.py)
+POST /import/energy.csv    energy records (services/energy.py), source IMPORT by default
+POST /ingest/energy        energy records as JSON for meter and IoT gateways, source IOT by
+                           default: {"records": [{"creditCode", "period", "energyType",
+                           "quantity", "unit", "source"?}, ...], "partial": false}, at most
+                           10,000 records a request; an INGEST API token or a session token
+
+CSV bodies are decoded and validated as they arrive and written in batches, so memory
+stays flat whatever the file's size; those routes are exempt from the body-size limit.
+By default a body with any bad row writes nothing (422); `partial` writes the good
+rows. Every route answers JSON: {"written", "errorCount", "errors": [{"line", "code",
+"field", "message"}]} (energy adds "missingFactors" and "warnings"); for JSON batches
+"line" is the record's position in the array, from 1, and "field" the record's key
+(creditCode where a CSV error says credit_code).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from api.auth import authenticate
+from api.auth import authenticate, authenticate_api
+from models import EnergySource, TokenScope
+from services import energy, history
 from services.errors import ErrorCode, ServiceError
-from services.history import HistoryImporter, csv_rows
-from services.rows import ImportResult
+from services.rows import ImportResult, RowError, RowImporter, Rows
 
 HISTORY_CSV = "/import/history.csv"
+ENERGY_CSV = "/import/energy.csv"
+ENERGY_BATCH = "/ingest/energy"
+STREAMED = frozenset({HISTORY_CSV, ENERGY_CSV})
 TRUE = {"1", "true", "yes"}
+# A JSON batch's errors name the keys its records have (creditCode), not the CSV columns.
+JSON_KEYS = {column: key for key, column in energy.JSON_FIELDS.items()}
+
+UNAUTHENTICATED = JSONResponse(
+    {"code": "UNAUTHENTICATED", "message": "Authentication required"},
+    status_code=401,
+    headers={"WWW-Authenticate": "Bearer"},
+)
 
 
 async def import_history(request: Request) -> JSONResponse:
     actor = await authenticate(request, request.app.state.settings.secret_key)
     if actor is None:
-        return JSONResponse(
-            {"code": "UNAUTHENTICATED", "message": "Authentication required"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    partial = request.query_params.get("partial", "").lower() in TRUE
+        return UNAUTHENTICATED
+    partial = _partial(request)
+    return await _run(
+        lambda: (history.HistoryImporter(actor, partial=partial), history.csv_rows(request.stream())),
+        partial,
+    )
+
+
+async def import_energy(request: Request) -> JSONResponse:
+    actor = await authenticate(request, request.app.state.settings.secret_key)
+    if actor is None:
+        return UNAUTHENTICATED
+    partial = _partial(request)
+    return await _run(
+        lambda: (
+            energy.EnergyImporter(actor, partial=partial, source=EnergySource.IMPORT),
+            energy.csv_rows(request.stream()),
+        ),
+        partial,
+    )
+
+
+async def ingest_energy(request: Request) -> JSONResponse:
+    actor = await authenticate_api(request, request.app.state.settings.secret_key, TokenScope.INGEST)
+    if actor is None:
+        return UNAUTHENTICATED
     try:
-        importer = HistoryImporter(actor, partial=partial)
-        result = await importer.run(csv_rows(request.stream()))
-    except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
-        status = 403 if error.code == ErrorCode.PERMISSION_DENIED else 400
-        return JSONResponse(
-            {"code": error.code.value, "field": error.field, "message": error.message}, status_code=status
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return _refused(ServiceError(ErrorCode.INVALID_BODY, "the body is not JSON", "body"))
+    records = body.get("records") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        return _refused(ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"))
+    if len(records) > energy.MAX_BATCH_ITEMS:
+        return _refused(
+            ServiceError(
+                ErrorCode.TOO_MANY_ITEMS,
+                f"at most {energy.MAX_BATCH_ITEMS} records a request; send several, or a CSV file",
+                "records",
+            )
         )
-    return JSONResponse(_report(result), status_code=422 if result.error_count and not partial else 200)
+    partial = body.get("partial") is True
+    return await _run(
+        lambda: (
+            energy.EnergyImporter(actor, partial=partial, source=EnergySource.IOT),
+            energy.json_rows(records),
+        ),
+        partial,
+        JSON_KEYS,
+    )
 
 
-def _report(result: ImportResult) -> dict:
-    return {
+def _partial(request: Request) -> bool:
+    return request.query_params.get("partial", "").lower() in TRUE
+
+
+async def _run(
+    start: Callable[[], tuple[RowImporter, Rows]],
+    partial: bool,
+    names: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    try:
+        importer, rows = start()
+        result = await importer.run(rows)
+    except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
+        return _refused(error)
+    report = _report(result, energy=isinstance(importer, energy.EnergyImporter), names=names)
+    return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
+
+
+def _refused(error: ServiceError) -> JSONResponse:
+    status = 403 if error.code == ErrorCode.PERMISSION_DENIED else 400
+    return JSONResponse(
+        {"code": error.code.value, "field": error.field, "message": error.message}, status_code=status
+    )
+
+
+def _rows(errors: list[RowError], names: Mapping[str, str]) -> list[dict]:
+    return [
+        {
+            "line": e.line,
+            "code": e.code.value,
+            "field": names.get(e.field or "", e.field),
+            "message": e.message,
+        }
+        for e in errors
+    ]
+
+
+def _report(result: ImportResult, *, energy: bool, names: Mapping[str, str] | None) -> dict:
+    """`names` renames the importer's fields (CSV columns) to the keys the client sent."""
+    names = names or {}
+    report = {
         "written": result.written,
         "errorCount": result.error_count,
-        "errors": [
-            {"line": e.line, "code": e.code.value, "field": e.field, "message": e.message}
-            for e in result.errors
-        ],
+        "errors": _rows(result.errors, names),
     }
+    if energy:
+        report |= {"missingFactors": result.missing_factors, "warnings": _rows(result.warnings, names)}
+    return report

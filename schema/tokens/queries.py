@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types import Info
+
+from schema.context import actor_of
+from schema.permissions import AUTHENTICATED
+from schema.tokens.types import ApiToken
+from services import api_tokens
 
 
 @strawberry.type
 class TokenQueries:
-    pass
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Your API tokens, newest first, revoked and expired ones included.",
+    )
+    async def api_tokens(self, info: Info) -> list[ApiToken]:
+        return await api_tokens.list_for(actor_of(info))  # type: ignore[return-value]
