@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import secrets
 
-from models import Enterprise, Role, Sector, User
+from models import EnergySource, Enterprise, Role, Sector, User
+from services import aggregates
+from services.access import Actor
 from services.codes import make_credit_code
+from services.energy import EnergyImporter
 from services.errors import ErrorCode, ServiceError
 from services.identity import create_user
 
 DEMO_PASSWORD = {"regulator": "regulator-demo", "enterprise": "enterprise-demo"}
+
+# Monthly energy use of the demo enterprises in 2024 and 2025: (energy type, unit, base quantity)
+DEMO_ENERGY = {
+    Sector.POWER: (
+        ("ELECTRICITY", "MWh", 9_000),
+        ("BITUMINOUS_COAL", "t", 41_000),
+        ("NATURAL_GAS", "1e4Nm3", 120),
+    ),
+    Sector.CEMENT: (("ELECTRICITY", "MWh", 6_500), ("BITUMINOUS_COAL", "t", 12_000), ("DIESEL", "t", 35)),
+    Sector.STEEL: (
+        ("ELECTRICITY", "MWh", 15_000),
+        ("ANTHRACITE", "t", 30_000),
+        ("NATURAL_GAS", "1e4Nm3", 300),
+    ),
+    Sector.PAPER: (
+        ("ELECTRICITY", "MWh", 3_200),
+        ("NATURAL_GAS", "1e4Nm3", 90),
+        ("PURCHASED_HEAT", "GJ", 25_000),
+    ),
+}
 
 # (username, name, region, org code body, industry, sector)
 DEMO_ENTERPRISES = (
@@ -57,6 +80,8 @@ async def _demo() -> None:
     await create_user(
         None, username="national_regulator", password=DEMO_PASSWORD["regulator"], role=Role.REGULATOR
     )
+    national = await User.get(username="national_regulator")
+    energy: list[dict[str, str]] = []
     for username, name, region, org, industry, sector in DEMO_ENTERPRISES:
         enterprise = await Enterprise.create(
             name=name,
@@ -72,3 +97,20 @@ async def _demo() -> None:
             role=Role.ENTERPRISE,
             enterprise_id=enterprise.id,
         )
+        for year in (2024, 2025):
+            for month in range(1, 13):
+                winter = 1.2 if month in (1, 2, 12) else 1.0
+                energy += [
+                    {
+                        "credit_code": enterprise.credit_code,
+                        "period": f"{year}-{month:02d}",
+                        "energy_type": code,
+                        "quantity": str(round(base * winter * (1 + (month % 5) / 40), 3)),
+                        "unit": unit,
+                    }
+                    for code, unit, base in DEMO_ENERGY[sector]
+                ]
+    # Energy records for the statistics, and their aggregates at once (no worker runs yet).
+    importer = EnergyImporter(Actor.of(national), source=EnergySource.PLATFORM)
+    await importer.run(enumerate(energy, start=1))
+    await aggregates.refresh()

@@ -117,8 +117,6 @@ class EnergyImporter(RowImporter[_Row]):
         return (row.credit_code, row.year, row.month, row.day, row.energy_type, row.source)
 
     def parse(self, line: int, raw: dict[str, str]) -> _Row:
-        if NOT_AN_OBJECT in raw:
-            raise ServiceError(ErrorCode.INVALID_ROW, "each record is a JSON object", None)
         credit_code = (raw.get("credit_code") or "").strip().upper()
         if not credit_code:
             raise ServiceError(ErrorCode.REQUIRED, "credit_code is required", "credit_code")
@@ -224,7 +222,9 @@ class EnergyImporter(RowImporter[_Row]):
         """The largest scaled tce coefficient or factor, of any region, a record of that year may get."""
         key = (energy_type, year)
         if (largest := self.largest.get(key)) is None:
-            factors = [f.scaled for f in self.factors.by_type.get(energy_type, ()) if f.effective_year <= year]
+            factors = [
+                f.scaled for f in self.factors.by_type.get(energy_type, ()) if f.effective_year <= year
+            ]
             largest = self.largest[key] = max([self._tce(energy_type, year) or 0, *factors])
         return largest
 
@@ -328,7 +328,6 @@ def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, dict[str,
     return row_import.csv_rows(chunks, COLUMNS)
 
 
-NOT_AN_OBJECT = "(not an object)"
 JSON_FIELDS = {
     "creditCode": "credit_code",
     "period": "period",
@@ -343,7 +342,7 @@ def json_rows(items: list[Any]) -> Iterable[tuple[int, dict[str, str]]]:
     """Items of a JSON batch as rows, numbered from 1. Numbers may come as JSON numbers."""
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            yield number, {NOT_AN_OBJECT: type(item).__name__}
+            yield number, {row_import.UNREADABLE: f"each record is a JSON object, not {type(item).__name__}"}
             continue
         yield (
             number,

@@ -28,7 +28,7 @@ from models import EmissionFactor, EnergyRecord, EnergyType, Role, StaleMonth
 from services import audit, jobs
 from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError, permission_denied
-from services.values import text, year
+from services.values import text
 
 # Factors and tce coefficients have 8 decimals: stored as integers scaled by this,
 # so a record's emissions are exact integer arithmetic (millionths of tCO2).
@@ -138,7 +138,11 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
         raise ServiceError(
             ErrorCode.UNKNOWN_ENERGY_TYPE, f"unknown energy type {data.energy_type!r}", "energyType"
         )
-    effective_year = year(data.effective_year, "effectiveYear")
+    effective_year = data.effective_year
+    if not 1990 <= effective_year <= 2100:  # as far back as energy records go
+        raise ServiceError(
+            ErrorCode.INVALID_YEAR, "effectiveYear must be between 1990 and 2100", "effectiveYear"
+        )
     prefix = data.region_prefix.strip()
     if not _PREFIX.fullmatch(prefix):
         raise ServiceError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from models import EmissionFactor, EnergyType
 from services import audit
@@ -40,17 +41,18 @@ async def add_energy_type(
     if unit is None:
         raise ServiceError(ErrorCode.UNKNOWN_UNIT, f"unknown unit {canonical_unit!r}", "canonicalUnit")
     try:
-        energy_type = await EnergyType.create(code=code, name=name, canonical_unit=unit.name, emits=emits)
+        async with in_transaction():  # the type and its audit event, or neither
+            energy_type = await EnergyType.create(code=code, name=name, canonical_unit=unit.name, emits=emits)
+            await audit.record(
+                actor,
+                "energy_type.added",
+                audit.Ref("EnergyType", 0),  # audit ids are integers: the code is in data
+                data={"code": code, "name": name, "canonicalUnit": unit.name, "emits": emits},
+            )
     except IntegrityError:
         raise ServiceError(
             ErrorCode.DUPLICATE_ENERGY_TYPE, f"energy type {code} already exists", "code"
         ) from None
-    await audit.record(
-        actor,
-        "energy_type.added",
-        audit.Ref("EnergyType", 0),  # audit ids are integers: the code is in data
-        data={"code": code, "name": name, "canonicalUnit": unit.name, "emits": emits},
-    )
     return energy_type
 
 

@@ -26,6 +26,10 @@ from services.errors import ErrorCode, ServiceError
 
 BATCH = 1000
 YIELD_EVERY = 250
+MAX_LINE = 64 * 1024  # characters: far beyond any real row, and a bound on what one line holds in memory
+# The key of a row that could not be read as one (a CSV line the csv module refuses, a JSON
+# item that is not an object): its value says why, and the importer reports it with its line.
+UNREADABLE = "(unreadable)"
 MAX_REPORTED_ERRORS = 1000
 
 RowT = TypeVar("RowT")
@@ -131,6 +135,9 @@ class RowImporter(Generic[RowT]):
         self.result.add(RowError(line, code, field, message))
 
     async def _take(self, line: int, raw: dict[str, str]) -> None:
+        if UNREADABLE in raw:
+            self.reject(line, ErrorCode.INVALID_ROW, None, raw[UNREADABLE])
+            return
         try:
             row = self.parse(line, raw)
         except ServiceError as error:
@@ -206,6 +213,10 @@ async def csv_rows(
                 header = _header(raw_line, columns)
             elif (parsed := _parse_line(raw_line, header)) is not None:
                 yield line, parsed
+        if len(buffer) > MAX_LINE:  # not a CSV of rows: refuse it before it fills the memory
+            raise ServiceError(
+                ErrorCode.INVALID_ROW, f"line {line + 1} is longer than {MAX_LINE:,} characters", "file"
+            )
     buffer += decoder.decode(b"", final=True)  # a character cut off at the end becomes U+FFFD
     if buffer.strip():
         line += 1
@@ -225,5 +236,10 @@ def _header(raw_line: str, columns: tuple[str, ...]) -> list[str]:
 def _parse_line(raw_line: str, header: list[str]) -> dict[str, str] | None:
     if not raw_line.strip():
         return None
-    values = next(csv.reader(io.StringIO(raw_line.rstrip("\r"))))
+    if len(raw_line) > MAX_LINE:
+        return {UNREADABLE: f"the line is longer than {MAX_LINE:,} characters"}
+    try:
+        values = next(csv.reader(io.StringIO(raw_line.rstrip("\r"))))
+    except csv.Error as error:  # a stray quote, a field over the csv module's limit...
+        return {UNREADABLE: f"not a CSV row: {error}"}
     return dict(zip(header, values, strict=False))

@@ -7,9 +7,10 @@ are new versions (rows with a later effective year), not edits of shipped rows.
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from models import Benchmark, EmissionFactor, EnergyType, Product, TceCoefficient
+from models import Benchmark, EmissionFactor, EnergyRecord, EnergyType, Product, TceCoefficient
 from services.units import REFERENCE
 
 
@@ -67,6 +68,9 @@ async def seed_reference_data() -> None:
             if (r["product"], int(r["effective_year"])) not in have
         ]
     )
+    # A shipped factor new to a database with records must be applied to them (the sweep does
+    # it, seeing no applied_at); on a database without records there is nothing to apply.
+    applied = None if await EnergyRecord.exists() else datetime.now(UTC)
     have = set(
         await EmissionFactor.filter(created_by_id=None).values_list(
             "energy_type_id", "effective_year", "region_prefix"
@@ -84,6 +88,7 @@ async def seed_reference_data() -> None:
                 carbon_content=_decimal(r["carbon_content"]),
                 oxidation_rate=_decimal(r["oxidation_rate"]),
                 source=r["source"],
+                applied_at=applied,
             )
             for r in rows_of("emission_factors.csv")
             if (r["energy_type"], int(r["effective_year"]), r["region_prefix"]) not in have

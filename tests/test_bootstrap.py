@@ -1,5 +1,5 @@
-from api.bootstrap import DEMO_ENTERPRISES, DEMO_PASSWORD, bootstrap
-from models import Enterprise, Role, User
+from api.bootstrap import DEMO_ENERGY, DEMO_ENTERPRISES, DEMO_PASSWORD, bootstrap
+from models import EnergyMonthly, EnergyRecord, EnergyYearly, Enterprise, Role, StaleMonth, User
 from services.codes import validate_credit_code
 from services.identity import login
 
@@ -32,6 +32,19 @@ async def test_the_demo_dataset_lets_every_listed_account_sign_in(db: str) -> No
     for username, *_ in DEMO_ENTERPRISES:
         session = await login(username, DEMO_PASSWORD["enterprise"], secret="s" * 32, ttl_seconds=60)
         assert session.user.enterprise_id is not None
+
+
+async def test_the_demo_dataset_has_two_years_of_energy_records_with_their_aggregates(db: str) -> None:
+    await bootstrap("admin", "admin-password", demo=True)
+    types = sum(len(DEMO_ENERGY[sector]) for *_, sector in DEMO_ENTERPRISES)
+    assert await EnergyRecord.all().count() == types * 24
+    assert await EnergyMonthly.all().count() == types * 24
+    assert await EnergyYearly.all().count() == types * 2
+    assert not await StaleMonth.exists()
+    # Guangzhou power, January 2024: 9,000 MWh x 1.2 (winter) x 1.025 at the South grid's 0.4042
+    power = await Enterprise.get(region_code="440113")
+    january = await EnergyRecord.get(enterprise_id=power.id, year=2024, month=1, energy_type_id="ELECTRICITY")
+    assert (january.amount, january.emissions) == (11_070_000_000, 4_474_494_000)
 
 
 async def test_a_database_with_users_is_left_alone(db: str) -> None:

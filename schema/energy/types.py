@@ -151,7 +151,7 @@ class ImportEnergyRecordsPayload(Payload):
 class EmissionFactorInput:
     energy_type: str = strawberry.field(description="The energy type's code.")
     effective_year: int = strawberry.field(
-        description="Applies to records of this year and later (2000 to 2100)."
+        description="Applies to records of this year and later (1990 to 2100)."
     )
     value: Quantity | None = strawberry.field(
         default=None,

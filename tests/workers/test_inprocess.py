@@ -147,4 +147,11 @@ async def test_the_embedded_sweep_runs_at_start_against_the_database(
 
 def test_the_runner_uses_the_one_job_table() -> None:
     assert inprocess.JOBS is JOBS
-    assert set(JOBS) == {"check_acknowledgement", "mark_overdue", "deliver_webhook", "sweep"}
+    assert set(JOBS) == {
+        "check_acknowledgement",
+        "mark_overdue",
+        "deliver_webhook",
+        "sweep",
+        "refresh_aggregates",
+        "recompute_emissions",
+    }
