@@ -41,13 +41,17 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import httpx  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
 from api import db as database  # noqa: E402
+from api.app import create_app  # noqa: E402
+from api.settings import Settings  # noqa: E402
 from models import (  # noqa: E402
     Allowance,
     Application,
@@ -62,7 +66,7 @@ from models import (  # noqa: E402
     Sector,
     StaleMonth,
 )
-from services import aggregates, factors  # noqa: E402
+from services import aggregates, factors, tokens  # noqa: E402
 from services.access import Actor  # noqa: E402
 from services.codes import make_credit_code  # noqa: E402
 from services.energy import EnergyImporter  # noqa: E402
@@ -282,8 +286,162 @@ async def run(args: argparse.Namespace) -> None:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+STATISTICS = """
+query Statistics($groupBy: [StatisticsDimension!]!, $filter: StatisticsFilterInput, $first: Int) {
+  statistics(groupBy: $groupBy, filter: $filter, first: $first) {
+    edges { cursor node {
+      year quarter month province city regionCode industryCode sector energyType
+      enterprise { id name }
+      energy { energyType unit quantity tce emissions }
+      energyTce emissions recordsMissingFactor allowances verifiedEmissions surplus
+      noticesDue noticesFulfilled noticesOverdue complianceRate
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+# groupBy -> (SQL key expressions over `a` (the aggregate) and `e` (enterprises), whole years?)
+KEYS = {
+    "YEAR": ["a.year"],
+    "QUARTER": ["a.year", "(a.month + 2) / 3"],
+    "MONTH": ["a.year", "a.month"],
+    "PROVINCE": ["substr(e.region_code, 1, 2)"],
+    "CITY": ["substr(e.region_code, 1, 4)"],
+    "REGION": ["e.region_code"],
+    "INDUSTRY": ["e.industry_code"],
+    "SECTOR": ["e.sector"],
+    "ENTERPRISE": ["e.id", "e.name"],
+    "ENERGY_TYPE": ["a.energy_type_id"],
+}
+COMPLIANCE = """
+UNION ALL SELECT {keys}, 0, 0, 0, l.amount, 0, 0, 0, 0, 0 FROM allowances l JOIN enterprises e ON e.id = l.enterprise_id
+  WHERE l.year BETWEEN $1 AND $2
+UNION ALL SELECT {keys}, 0, 0, 0, 0, 0, 0, 1, CASE WHEN n.status = 'FULFILLED' THEN 1 ELSE 0 END,
+  CASE WHEN n.status = 'OVERDUE' THEN 1 ELSE 0 END FROM notices n JOIN enterprises e ON e.id = n.enterprise_id
+  WHERE n.year BETWEEN $1 AND $2
+UNION ALL SELECT {keys}, 0, 0, 0, 0, p.verified_emissions, p.allowance - p.verified_emissions, 0, 0, 0
+  FROM applications p JOIN notices n ON n.id = p.notice_id JOIN enterprises e ON e.id = n.enterprise_id
+  WHERE p.status = 'APPROVED' AND n.year BETWEEN $1 AND $2"""
+
+
+def plain_sql(dimension: str, whole_years: bool) -> tuple[str, str]:
+    """The page's aggregate and its per-type breakdown, hand-written for asyncpg."""
+    keys = KEYS[dimension]
+    names = [f"k{i}" for i in range(len(keys))]
+    table = "energy_yearly" if whole_years else "energy_monthly"
+    period = (
+        "a.year BETWEEN $1 AND $2"
+        if whole_years
+        else "a.year * 100 + a.month BETWEEN $1 * 100 + 1 AND $2 * 100 + 12"
+    )
+    select = ", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))
+    energy = (
+        f"SELECT {select}, a.tce, a.emissions, a.missing_factors, 0 AS allowance, 0 AS verified, 0 AS surplus,"
+        f" 0 AS due, 0 AS fulfilled, 0 AS overdue FROM {table} a JOIN enterprises e ON e.id = a.enterprise_id"
+        f" WHERE {period}"
+    )
+    union = energy
+    if dimension not in ("QUARTER", "MONTH", "ENERGY_TYPE"):
+        union += COMPLIANCE.format(keys=", ".join(k.replace("a.year", "{y}.year") for k in keys)).replace(
+            "{y}.year", "l.year", 1
+        )
+        union = union.replace("{y}.year", "n.year")
+    group = ", ".join(names)
+    page = (
+        f"SELECT {group}, SUM(tce), SUM(emissions), SUM(missing_factors), SUM(allowance), SUM(verified),"
+        f" SUM(surplus), SUM(due), SUM(fulfilled), SUM(overdue) FROM ({union}) u GROUP BY {group}"
+        f" ORDER BY {group} LIMIT {PAGE + 1}"
+    )
+    breakdown = (
+        f"SELECT {select}, a.energy_type_id, SUM(a.amount), SUM(a.tce), SUM(a.emissions)"
+        f" FROM {table} a JOIN enterprises e ON e.id = a.enterprise_id WHERE {period}"
+        f" AND ({', '.join(keys)}) <= ({', '.join(f'${i + 3}' for i in range(len(keys)))})"
+        f" GROUP BY {', '.join(keys)}, a.energy_type_id"
+    )
+    return page, breakdown
+
+
+def cases(years: range) -> list[tuple[str, dict[str, Any], int, int, bool]]:
+    """(groupBy, GraphQL filter, first year, last year, whole years) for each dimension."""
+    last = years[-1]
+    year = {"from": f"{last}-01-01", "to": f"{last}-12-31"}
+    return [
+        ("YEAR", {"from": f"{years[0]}-01-01", "to": f"{last}-12-31"}, years[0], last, True),
+        ("QUARTER", year, last, last, False),
+        ("MONTH", year, last, last, False),
+        *((d, year, last, last, True) for d in ("PROVINCE", "CITY", "REGION", "INDUSTRY", "SECTOR", "ENTERPRISE", "ENERGY_TYPE")),
+    ]  # fmt: skip
+
+
 async def queries(args: argparse.Namespace, url: str, var_dir: Path, viewer: Actor, years: range) -> None:
-    print("(statistics queries: pending)")
+    import asyncpg
+
+    settings = Settings(
+        var_dir=var_dir, database_url=url, secret_key=SECRET, upload_dir=var_dir / "uploads", demo=False,
+        admin_password="bench-admin-password",
+    )  # fmt: skip
+    app = create_app(settings, manage_db=False)
+    token = tokens.issue(viewer.user_id, SECRET, 3600)[0]
+    plain = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    await plain.execute("SET jit = off")
+    print(
+        f"\nstatistics through GraphQL (httpx.ASGITransport, no socket) as the national regulator, first {PAGE},"
+        f" {args.runs} runs after a warm-up; plain SQL: the same page and breakdown through asyncpg\n"
+    )
+    print(
+        f"{'groupBy':<12} {'filter':<10} {'GraphQL p50':>11} {'p95':>7}   {'SQL p50':>8} {'p95':>7}   ratio   rows"
+    )
+    missed = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=120
+    ) as client:
+        for dimension, where, first_year, last_year, whole in cases(years):
+            variables = {"groupBy": [dimension], "filter": where, "first": PAGE}
+
+            async def graphql() -> list[dict]:
+                response = await client.post(
+                    "/graphql",
+                    json={"query": STATISTICS, "variables": variables},  # noqa: B023
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                body = response.json()
+                if response.status_code != 200 or body.get("errors"):
+                    raise SystemExit(f"{dimension}: {response.status_code} {str(body)[:500]}")  # noqa: B023
+                return body["data"]["statistics"]["edges"]
+
+            page_sql, breakdown_sql = plain_sql(dimension, whole)
+
+            async def sql() -> int:
+                rows = await plain.fetch(page_sql, first_year, last_year)  # noqa: B023
+                last = list(rows[PAGE - 1 if len(rows) >= PAGE else -1].values())[: len(KEYS[dimension])]  # noqa: B023
+                await plain.fetch(breakdown_sql, first_year, last_year, *last)  # noqa: B023
+                return len(rows)
+
+            await graphql()
+            await sql()
+            api, direct = [], []
+            edges: list[dict] = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                edges = await graphql()
+                api.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                await sql()
+                direct.append((time.perf_counter() - started) * 1000)
+            p95, sql95 = percentile(api, 95), percentile(direct, 95)
+            ratio = p95 / sql95
+            label = "all years" if dimension == "YEAR" else str(last_year)
+            print(
+                f"{dimension:<12} {label:<10} {percentile(api, 50):>8.1f} ms {p95:>4.0f} ms"
+                f"   {percentile(direct, 50):>5.1f} ms {sql95:>4.0f} ms   {ratio:>4.2f}x   {len(edges)}",
+                flush=True,
+            )
+            if p95 >= 150 or ratio > 1.5:
+                missed.append(dimension)
+    await plain.close()
+    print(
+        "\ntarget: p95 under 150 ms and within 1.5x of plain SQL; "
+        + ("missed by " + ", ".join(missed) if missed else "every groupBy within both")
+    )
 
 
 def main() -> None:
