@@ -24,10 +24,10 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from models import EnergyRecord, EnergySource, EnergyType, Enterprise, Role
+from models import EnergyRecord, EnergySource, EnergyType, Role
 from services import aggregates, jobs
 from services import rows as row_import
-from services.access import Actor, enterprise_scope, require_role
+from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError
 from services.factors import MICRO, SCALE, FactorTable, apply, load_table, scaled
 from services.rows import ImportResult, RowError, RowImporter, parse_quantity
@@ -97,8 +97,6 @@ class EnergyImporter(RowImporter[_Row]):
         self.factors = FactorTable([])
         self.tce: dict[tuple[str, int], int | None] = {}
         self.tce_table: dict[str, list[tuple[int, Decimal]]] = {}
-        self.enterprises: dict[str, tuple[int, str]] = {}  # credit code -> (id, region code), in scope
-        self.outside: set[str] = set()  # credit codes not found in scope
         self.touched = False
         # Parsed once per distinct value: a file repeats a handful of periods and units.
         self.periods: dict[str, tuple[int, int, int]] = {}
@@ -159,24 +157,7 @@ class EnergyImporter(RowImporter[_Row]):
         return _Row(line, credit_code, year, month, day, energy_type, source, quantity, unit[:16], amount)
 
     async def write(self, rows: list[_Row]) -> None:
-        wanted = {r.credit_code for r in rows} - self.enterprises.keys() - self.outside
-        if wanted:
-            found = await Enterprise.filter(
-                enterprise_scope(self.actor), credit_code__in=list(wanted)
-            ).values_list("credit_code", "id", "region_code")
-            self.enterprises.update({code: (i, region) for code, i, region in found})
-            self.outside |= wanted - self.enterprises.keys()
-        good = []
-        for row in rows:
-            if row.credit_code in self.enterprises:
-                good.append(row)
-            else:  # missing and out of scope look the same
-                self.reject(
-                    row.line,
-                    ErrorCode.NOT_FOUND,
-                    "credit_code",
-                    f"no enterprise {row.credit_code} in your scope",
-                )
+        good = await self.in_scope(rows)
         if self.doomed or not good:
             return
         records, stale = self._convert(good)

@@ -20,7 +20,6 @@ from enum import StrEnum
 
 from models import (
     EnergyType,
-    Enterprise,
     HistoricalEmission,
     HistoricalEnergy,
     HistoricalOutput,
@@ -28,7 +27,7 @@ from models import (
     Role,
 )
 from services import rows as row_import
-from services.access import Actor, enterprise_scope, require_role
+from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError
 from services.rows import BATCH, MAX_REPORTED_ERRORS, ImportResult, RowError, RowImporter, parse_quantity
 from services.units import same_unit, to_canonical
@@ -137,26 +136,10 @@ class HistoryImporter(RowImporter[_Row]):
         return _Row(line, credit_code, year, kind, item, quantity)
 
     async def write(self, rows: list[_Row]) -> None:
-        codes = {r.credit_code for r in rows}
-        known = dict(
-            await Enterprise.filter(enterprise_scope(self.actor), credit_code__in=list(codes)).values_list(
-                "credit_code", "id"
-            )
-        )
-        good = []
-        for row in rows:
-            if row.credit_code in known:
-                good.append(row)
-            else:  # missing and out of scope look the same
-                self.reject(
-                    row.line,
-                    ErrorCode.NOT_FOUND,
-                    "credit_code",
-                    f"no enterprise {row.credit_code} in your scope",
-                )
+        good = await self.in_scope(rows)
         if self.doomed:
             return
-        await _upsert(good, known)
+        await _upsert(good, {code: self.enterprises[code][0] for code in {r.credit_code for r in good}})
         self.result.written += len(good)
 
 

@@ -16,12 +16,13 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from tortoise.transactions import in_transaction
 
+from models import Enterprise
 from services import audit
-from services.access import Actor
+from services.access import Actor, enterprise_scope
 from services.errors import ErrorCode, ServiceError
 
 BATCH = 1000
@@ -32,7 +33,13 @@ MAX_LINE = 64 * 1024  # characters: far beyond any real row, and a bound on what
 UNREADABLE = "(unreadable)"
 MAX_REPORTED_ERRORS = 1000
 
-RowT = TypeVar("RowT")
+
+class _Row(Protocol):
+    line: int
+    credit_code: str
+
+
+RowT = TypeVar("RowT", bound=_Row)
 Rows = AsyncIterator[tuple[int, dict[str, str]]] | Iterable[tuple[int, dict[str, str]]]
 
 
@@ -76,6 +83,8 @@ class RowImporter(Generic[RowT]):
         self.seen: dict[Any, int] = {}  # natural key -> first line
         self.pending: list[RowT] = []
         self.writing: asyncio.Future[None] | None = None
+        self.enterprises: dict[str, tuple[int, str]] = {}  # credit code -> (id, region code), in scope
+        self.outside: set[str] = set()  # credit codes not found in scope
 
     async def prepare(self) -> None:
         """Load what parsing needs (reference tables) before the first row."""
@@ -130,6 +139,26 @@ class RowImporter(Generic[RowT]):
         # Scope errors are found a batch later than parse errors: report in file order.
         self.result.errors.sort(key=lambda error: error.line)
         return self.result
+
+    async def in_scope(self, rows: list[RowT]) -> list[RowT]:
+        """The rows of enterprises (by credit code) the actor may write for; the others are
+        NOT_FOUND, as missing and out of scope look the same. Each code is looked up once."""
+        wanted = {r.credit_code for r in rows} - self.enterprises.keys() - self.outside
+        if wanted:
+            found = await Enterprise.filter(
+                enterprise_scope(self.actor), credit_code__in=list(wanted)
+            ).values_list("credit_code", "id", "region_code")
+            self.enterprises.update({code: (i, region) for code, i, region in found})
+            self.outside |= wanted - self.enterprises.keys()
+        for row in rows:
+            if row.credit_code not in self.enterprises:
+                self.reject(
+                    row.line,
+                    ErrorCode.NOT_FOUND,
+                    "credit_code",
+                    f"no enterprise {row.credit_code} in your scope",
+                )
+        return [row for row in rows if row.credit_code in self.enterprises]
 
     def reject(self, line: int, code: ErrorCode, field: str | None, message: str) -> None:
         self.result.add(RowError(line, code, field, message))

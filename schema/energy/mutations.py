@@ -13,11 +13,10 @@ from schema.energy.types import (
     ImportEnergyRecordsPayload,
     SetEmissionFactorPayload,
 )
-from schema.errors import UserError
-from schema.history.types import RowError
+from schema.history.types import RowError, imported
 from schema.permissions import AUTHENTICATED
 from services import energy, factors, reference_data
-from services.errors import ErrorCode, ServiceError
+from services.errors import ServiceError
 
 
 def _raw(row: EnergyRecordInput) -> dict[str, str]:
@@ -62,22 +61,10 @@ class EnergyMutations:
             result = await energy.import_rows(actor_of(info), raw, partial=partial)
         except ServiceError as error:
             return ImportEnergyRecordsPayload.failed(error)
-        errors = []
-        if result.error_count and not partial:
-            errors.append(
-                UserError(
-                    code=ErrorCode.INVALID_ROW,
-                    message=f"{result.error_count} bad row(s); nothing was written (see rowErrors)",
-                    field="rows",
-                )
-            )
         return ImportEnergyRecordsPayload(
-            written=result.written,
-            error_count=result.error_count,
-            row_errors=[RowError.of(e) for e in result.errors],
+            **imported(result, partial),
             missing_factors=result.missing_factors,
             row_warnings=[RowError.of(e) for e in result.warnings],
-            errors=errors,
         )
 
     @strawberry.mutation(

@@ -6,11 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import actor_of
-from schema.errors import UserError
-from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, RowError
+from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
 from schema.permissions import AUTHENTICATED
 from services import history
-from services.errors import ErrorCode, ServiceError
+from services.errors import ServiceError
 
 
 def _raw(row: HistoricalRowInput) -> dict[str, str]:
@@ -50,18 +49,4 @@ class HistoryMutations:
             result = await history.import_rows(actor_of(info), raw, partial=partial)
         except ServiceError as error:
             return ImportHistoricalDataPayload.failed(error)
-        errors = []
-        if result.error_count and not partial:
-            errors.append(
-                UserError(
-                    code=ErrorCode.INVALID_ROW,
-                    message=f"{result.error_count} bad row(s); nothing was written (see rowErrors)",
-                    field="rows",
-                )
-            )
-        return ImportHistoricalDataPayload(
-            written=result.written,
-            error_count=result.error_count,
-            row_errors=[RowError.of(e) for e in result.errors],
-            errors=errors,
-        )
+        return ImportHistoricalDataPayload(**imported(result, partial))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from schema.enums import Sector
-from schema.errors import ErrorCode, Payload
+from schema.errors import ErrorCode, Payload, UserError
 from schema.scalars import Quantity, Tonnes
 from services import history, trend
+from services.rows import ImportResult
 
 HistoryKind = strawberry.enum(
     history.RowKind,
@@ -55,6 +58,26 @@ class RowError:
         head, *rest = (error.field or "").split("_")  # credit_code -> creditCode
         field = head + "".join(part.title() for part in rest) if error.field else None
         return cls(line=error.line, code=error.code, field=field, message=error.message)
+
+
+def imported(result: ImportResult, partial: bool) -> dict[str, Any]:
+    """The fields every import payload shares: counts, bad rows, and without `partial` one
+    INVALID_ROW summary saying that nothing was written."""
+    errors = []
+    if result.error_count and not partial:
+        errors.append(
+            UserError(
+                code=ErrorCode.INVALID_ROW,
+                message=f"{result.error_count} bad row(s); nothing was written (see rowErrors)",
+                field="rows",
+            )
+        )
+    return {
+        "written": result.written,
+        "error_count": result.error_count,
+        "row_errors": [RowError.of(e) for e in result.errors],
+        "errors": errors,
+    }
 
 
 @strawberry.type(
