@@ -147,10 +147,6 @@ def _scheduler(settings: Settings) -> None:
         asyncio.run(run())
 
 
-if __name__ == "__main__":
-    main()
-
-
 async def _rebuild_aggregates(settings: Settings) -> int:
     from models import EnergyMonthly
     from services import aggregates
@@ -158,6 +154,11 @@ async def _rebuild_aggregates(settings: Settings) -> int:
     await db.init_db(settings.database_url)
     try:
         await aggregates.rebuild()
+        await aggregates.vacuum()
         return await EnergyMonthly.all().count()
     finally:
         await db.close_db()
+
+
+if __name__ == "__main__":
+    main()

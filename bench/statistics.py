@@ -464,7 +464,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--enterprises", type=int, default=10_000)
     parser.add_argument("--years", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=50)
     parser.add_argument(
         "--streams", type=int, default=2, help="imports running at once (gateways sending together)"
     )

@@ -117,3 +117,11 @@ async def rebuild() -> int:
 
 async def pending() -> bool:
     return await StaleMonth.exists()
+
+
+async def vacuum() -> None:
+    """After a rebuild on PostgreSQL: fresh statistics for the planner, and the visibility map
+    that lets statistics read the covering indexes alone (autovacuum gets there later anyway)."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script("VACUUM ANALYZE energy_monthly, energy_yearly")
