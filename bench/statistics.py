@@ -1,6 +1,7 @@
 """Statistics benchmark: ingest ~7.2 million energy records, build the aggregates, time `statistics`.
 
-    .venv/bin/python bench/statistics.py [--enterprises 10000] [--years 10] [--runs 20] [--keep]
+    .venv/bin/python bench/statistics.py [--enterprises 10000] [--years 10] [--runs 50] [--keep]
+    .venv/bin/python bench/statistics.py --database NAME    # only the queries, on a kept database
 
 On a fresh PostgreSQL database (dropped at the end unless --keep), migrated and seeded:
 
@@ -67,13 +68,14 @@ from models import (  # noqa: E402
     Role,
     Sector,
     StaleMonth,
+    User,
 )
 from services import aggregates, factors, tokens  # noqa: E402
 from services.access import Actor  # noqa: E402
 from services.codes import make_credit_code  # noqa: E402
 from services.energy import EnergyImporter  # noqa: E402
 from services.identity import create_user  # noqa: E402
-from tests.backends import create_pg_database, drop_pg_database  # noqa: E402
+from tests.backends import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
 
 SECRET = "bench-secret-key-with-enough-entropy-0123456789"
 PROVINCES = [
@@ -229,6 +231,12 @@ async def run(args: argparse.Namespace) -> None:
     url: str | None = None
     years = range(2026 - args.years, 2026)
     try:
+        if args.database:  # a database an earlier --keep run left: time the queries again
+            url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{args.database}"
+            await database.init_db(url)
+            national = Actor.of(await User.get(username="bench_national"))
+            await queries(args, url, var_dir, national, years)
+            return
         url = await create_pg_database("ccms_bench_statistics")
         print(
             f"database {url.rsplit('/', 1)[1]} ({'kept' if args.keep else 'dropped at the end'})", flush=True
@@ -297,7 +305,7 @@ async def run(args: argparse.Namespace) -> None:
         await queries(args, url, var_dir, national, years)
     finally:
         await Tortoise.close_connections()
-        if url is not None and not args.keep:
+        if url is not None and not args.keep and not args.database:
             await drop_pg_database(url)
         shutil.rmtree(var_dir, ignore_errors=True)
 
@@ -328,49 +336,63 @@ KEYS = {
     "ENTERPRISE": ["e.id", "e.name"],
     "ENERGY_TYPE": ["a.energy_type_id"],
 }
-COMPLIANCE = """
-UNION ALL SELECT {keys}, 0, 0, 0, l.amount, 0, 0, 0, 0, 0 FROM allowances l JOIN enterprises e ON e.id = l.enterprise_id
-  WHERE l.year BETWEEN $1 AND $2
-UNION ALL SELECT {keys}, 0, 0, 0, 0, 0, 0, 1, CASE WHEN n.status = 'FULFILLED' THEN 1 ELSE 0 END,
-  CASE WHEN n.status = 'OVERDUE' THEN 1 ELSE 0 END FROM notices n JOIN enterprises e ON e.id = n.enterprise_id
-  WHERE n.year BETWEEN $1 AND $2
-UNION ALL SELECT {keys}, 0, 0, 0, 0, p.verified_emissions, p.allowance - p.verified_emissions, 0, 0, 0
-  FROM applications p JOIN notices n ON n.id = p.notice_id JOIN enterprises e ON e.id = n.enterprise_id
-  WHERE p.status = 'APPROVED' AND n.year BETWEEN $1 AND $2"""
+FIGURE_NAMES = (
+    "tce",
+    "emissions",
+    "missing",
+    "allowance",
+    "verified",
+    "surplus",
+    "due",
+    "fulfilled",
+    "overdue",
+)
+
+
+def _part(keys: list[str], figures: dict[str, str], source: str, where: str) -> str:
+    """One source's sums grouped by the keys: every figure it lacks is 0."""
+    select = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
+    sums = ", ".join(f"{figures.get(name, '0')} AS {name}" for name in FIGURE_NAMES)
+    return f"SELECT {select}, {sums} FROM {source} WHERE {where} GROUP BY {', '.join(keys)}"
 
 
 def plain_sql(dimension: str, whole_years: bool) -> tuple[str, str]:
-    """The page's aggregate and its per-type breakdown, hand-written for asyncpg."""
+    """The page's aggregate and its per-type breakdown as one would write them by hand: each source
+    summed by the keys, the sums added up per group; enterprises joined only where a key needs them."""
     keys = KEYS[dimension]
-    names = [f"k{i}" for i in range(len(keys))]
+    names = ", ".join(f"k{i}" for i in range(len(keys)))
     table = "energy_yearly" if whole_years else "energy_monthly"
-    period = (
-        "a.year BETWEEN $1 AND $2"
-        if whole_years
-        else "a.year * 100 + a.month BETWEEN $1 * 100 + 1 AND $2 * 100 + 12"
-    )
-    select = ", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))
-    energy = (
-        f"SELECT {select}, a.tce, a.emissions, a.missing_factors, 0 AS allowance, 0 AS verified, 0 AS surplus,"
-        f" 0 AS due, 0 AS fulfilled, 0 AS overdue FROM {table} a JOIN enterprises e ON e.id = a.enterprise_id"
-        f" WHERE {period}"
-    )
-    union = energy
+    joined = any(k.startswith(("e.", "substr(e.")) for k in keys)
+    energy_source = f"{table} a" + (" JOIN enterprises e ON e.id = a.enterprise_id" if joined else "")
+    energy = {"tce": "SUM(a.tce)", "emissions": "SUM(a.emissions)", "missing": "SUM(a.missing_factors)"}
+    parts = [_part(keys, energy, energy_source, "a.year BETWEEN $1 AND $2")]  # every case is whole years
     if dimension not in ("QUARTER", "MONTH", "ENERGY_TYPE"):
-        union += COMPLIANCE.format(keys=", ".join(k.replace("a.year", "{y}.year") for k in keys)).replace(
-            "{y}.year", "l.year", 1
-        )
-        union = union.replace("{y}.year", "n.year")
-    group = ", ".join(names)
+        year = [k.replace("a.year", "c.year") for k in keys]
+        parts += [
+            _part(year, {"allowance": "SUM(c.amount)"}, "allowances c JOIN enterprises e ON e.id = c.enterprise_id", "c.year BETWEEN $1 AND $2"),
+            _part(
+                year,
+                {"due": "COUNT(*)", "fulfilled": "SUM(CASE WHEN c.status = 'FULFILLED' THEN 1 ELSE 0 END)",
+                 "overdue": "SUM(CASE WHEN c.status = 'OVERDUE' THEN 1 ELSE 0 END)"},
+                "notices c JOIN enterprises e ON e.id = c.enterprise_id",
+                "c.year BETWEEN $1 AND $2",
+            ),
+            _part(
+                year,
+                {"verified": "SUM(p.verified_emissions)", "surplus": "SUM(p.allowance - p.verified_emissions)"},
+                "applications p JOIN notices c ON c.id = p.notice_id JOIN enterprises e ON e.id = c.enterprise_id",
+                "p.status = 'APPROVED' AND c.year BETWEEN $1 AND $2",
+            ),
+        ]  # fmt: skip
+    sums = ", ".join(f"SUM({name})" for name in FIGURE_NAMES)
     page = (
-        f"SELECT {group}, SUM(tce), SUM(emissions), SUM(missing_factors), SUM(allowance), SUM(verified),"
-        f" SUM(surplus), SUM(due), SUM(fulfilled), SUM(overdue) FROM ({union}) u GROUP BY {group}"
-        f" ORDER BY {group} LIMIT {PAGE + 1}"
+        f"SELECT {names}, {sums} FROM ({' UNION ALL '.join(parts)}) u GROUP BY {names}"
+        f" ORDER BY {names} LIMIT {PAGE + 1}"
     )
+    select = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     breakdown = (
-        f"SELECT {select}, a.energy_type_id, SUM(a.amount), SUM(a.tce), SUM(a.emissions)"
-        f" FROM {table} a JOIN enterprises e ON e.id = a.enterprise_id WHERE {period}"
-        f" AND ({', '.join(keys)}) <= ({', '.join(f'${i + 3}' for i in range(len(keys)))})"
+        f"SELECT {select}, a.energy_type_id, SUM(a.amount), SUM(a.tce), SUM(a.emissions) FROM {energy_source}"
+        f" WHERE a.year BETWEEN $1 AND $2 AND ({', '.join(keys)}) <= ({', '.join(f'${i + 3}' for i in range(len(keys)))})"
         f" GROUP BY {', '.join(keys)}, a.energy_type_id"
     )
     return page, breakdown
@@ -469,6 +491,7 @@ def main() -> None:
         "--streams", type=int, default=2, help="imports running at once (gateways sending together)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--database", help="only time the queries, on a database a --keep run left")
     args = parser.parse_args()
     print("$ " + shlex.join([".venv/bin/python", "bench/statistics.py", *sys.argv[1:]]))
     print(
