@@ -33,11 +33,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import io
-import os
-import platform
 import pstats
 import random
 import shlex
@@ -60,6 +57,7 @@ from tortoise import Tortoise  # noqa: E402
 from api import db as database  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from bench.machine import header  # noqa: E402
 from models import AllocationRule, Enterprise, Role, Sector  # noqa: E402
 from services import tokens  # noqa: E402
 from services.access import Actor  # noqa: E402
@@ -86,16 +84,6 @@ mutation Preview($input: AllocationInput!) {
     manual { reason enterprise { id } }
   }
 }"""
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} x {model}, {platform.system()} {platform.release()}"
 
 
 class History:
@@ -303,9 +291,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=[r.value for r in AllocationRule], default=None)
     args = parser.parse_args()
     print("$ " + shlex.join([".venv/bin/python", "bench/allocation.py", *sys.argv[1:]]))
-    print(
-        f"{machine()}; Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}", flush=True
-    )
+    print(header(), flush=True)
     asyncio.run(run(args))
 
 

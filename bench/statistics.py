@@ -32,9 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import platform
 import random
 import shlex
 import shutil
@@ -55,6 +52,7 @@ from tortoise import Tortoise  # noqa: E402
 from api import db as database  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from bench.machine import header  # noqa: E402
 from models import (  # noqa: E402
     Allowance,
     Application,
@@ -102,16 +100,6 @@ ENERGY = {
     "PURCHASED_HEAT": ("GJ", 3_000, "0.11"),
 }
 PAGE = 20
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} x {model}, {platform.system()} {platform.release()}"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -494,9 +482,7 @@ def main() -> None:
     parser.add_argument("--database", help="only time the queries, on a database a --keep run left")
     args = parser.parse_args()
     print("$ " + shlex.join([".venv/bin/python", "bench/statistics.py", *sys.argv[1:]]))
-    print(
-        f"{machine()}; Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}", flush=True
-    )
+    print(header(), flush=True)
     asyncio.run(run(args))
 
 

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -44,6 +43,7 @@ sys.path.insert(0, str(REPO))
 from redis.asyncio import Redis  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
+from bench.machine import header  # noqa: E402
 from tests.backends import REDIS_URL, create_pg_database, drop_pg_database  # noqa: E402
 from tests.e2e.cast import API  # noqa: E402
 from tests.e2e.deployment import Deployment, claim_redis_db, redis_db  # noqa: E402
@@ -280,23 +280,13 @@ async def run(args: argparse.Namespace) -> None:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} x {model}, {platform.system()} {platform.release()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--apis", type=int, default=2, help="API processes (ccms serve --no-migrate)")
     args = parser.parse_args()
-    print(f"{machine()}; Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
+    print(header())
     try:
         import uvloop  # the client's own overhead is part of what it measures: keep it small
     except ImportError:

@@ -30,7 +30,7 @@ from services import rows as row_import
 from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError
 from services.factors import MICRO, SCALE, FactorTable, apply, load_table, scaled
-from services.rows import ImportResult, RowError, RowImporter, parse_quantity
+from services.rows import ImportResult, RowError, RowImporter, numbered, parse_quantity
 from services.trend import coefficient_for, coefficient_table
 from services.units import to_canonical
 
@@ -160,14 +160,13 @@ class EnergyImporter(RowImporter[_Row]):
         good = await self.in_scope(rows)
         if self.doomed or not good:
             return
-        records, stale = self._convert(good)
-        await _upsert(records, stale)
+        records = self._convert(good)
+        await _upsert(records)
         self.result.written += len(records)
         self.touched = True
 
-    def _convert(self, rows: list[_Row]) -> tuple[list[tuple[Any, ...]], set[tuple[int, int, int]]]:
+    def _convert(self, rows: list[_Row]) -> list[tuple[Any, ...]]:
         records = []
-        stale = set()
         for row in rows:
             enterprise_id, region_code = self.enterprises[row.credit_code]
             factor = self.factors.pick(row.energy_type, region_code, row.year)
@@ -196,8 +195,7 @@ class EnergyImporter(RowImporter[_Row]):
                     factor.id if factor else None,
                 )
             )
-            stale.add((enterprise_id, row.year, row.month))
-        return records, stale
+        return records
 
     def _largest(self, energy_type: str, year: int) -> int:
         """The largest scaled tce coefficient or factor, of any region, a record of that year may get."""
@@ -252,7 +250,7 @@ TRUNCATE energy_ingest
 """
 
 
-async def _upsert(records: list[tuple[Any, ...]], stale: set[tuple[int, int, int]]) -> None:
+async def _upsert(records: list[tuple[Any, ...]]) -> None:
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect == "postgres":
         # The bulk path: COPY into a session table, then set-based statements.
@@ -261,7 +259,7 @@ async def _upsert(records: list[tuple[Any, ...]], stale: set[tuple[int, int, int
             await raw.copy_records_to_table("energy_ingest", records=records, columns=INGEST_COLUMNS)
             await raw.execute(MERGE)
         return
-    await aggregates.mark(stale)
+    await aggregates.mark({(r[0], r[1], r[2]) for r in records})  # enterprise, year, month
     now = datetime.now(UTC)
     await EnergyRecord.bulk_create(
         [
@@ -295,13 +293,7 @@ async def import_rows(
     source: EnergySource = EnergySource.MANUAL,
 ) -> ImportResult:
     """The GraphQL path: rows numbered from 1 in the order given."""
-    if len(rows) > MAX_ROWS_PER_CALL:
-        raise ServiceError(
-            ErrorCode.TOO_MANY_ITEMS,
-            f"at most {MAX_ROWS_PER_CALL} rows a call; upload a CSV file for more",
-            "rows",
-        )
-    return await EnergyImporter(actor, partial=partial, source=source).run(enumerate(rows, start=1))
+    return await EnergyImporter(actor, partial=partial, source=source).run(numbered(rows, MAX_ROWS_PER_CALL))
 
 
 def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, dict[str, str]]]:

@@ -51,6 +51,11 @@ class Factor:
     scaled: int  # value x SCALE
 
 
+def millionths(value: int | Decimal) -> Decimal:
+    """A stored amount, tce or emissions (or a sum of them) as the exact Decimal it stands for."""
+    return Decimal(value).scaleb(-6)
+
+
 def scaled(value: Decimal) -> int:
     return int((value * SCALE).to_integral_value())
 

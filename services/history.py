@@ -29,7 +29,15 @@ from models import (
 from services import rows as row_import
 from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError
-from services.rows import BATCH, MAX_REPORTED_ERRORS, ImportResult, RowError, RowImporter, parse_quantity
+from services.rows import (
+    BATCH,
+    MAX_REPORTED_ERRORS,
+    ImportResult,
+    RowError,
+    RowImporter,
+    numbered,
+    parse_quantity,
+)
 from services.units import same_unit, to_canonical
 
 __all__ = [
@@ -185,13 +193,7 @@ async def _upsert(rows: list[_Row], ids: dict[str, int]) -> None:
 
 async def import_rows(actor: Actor, rows: list[dict[str, str]], *, partial: bool = False) -> ImportResult:
     """The GraphQL path: rows numbered from 1 in the order given."""
-    if len(rows) > MAX_ROWS_PER_CALL:
-        raise ServiceError(
-            ErrorCode.TOO_MANY_ITEMS,
-            f"at most {MAX_ROWS_PER_CALL} rows a call; upload a CSV file for more",
-            "rows",
-        )
-    return await HistoryImporter(actor, partial=partial).run(enumerate(rows, start=1))
+    return await HistoryImporter(actor, partial=partial).run(numbered(rows, MAX_ROWS_PER_CALL))
 
 
 def csv_rows(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, dict[str, str]]]:

@@ -208,6 +208,15 @@ class RowImporter(Generic[RowT]):
         return bool(self.result.error_count) and not self.partial
 
 
+def numbered(rows: list[dict[str, str]], limit: int) -> Iterable[tuple[int, dict[str, str]]]:
+    """Rows given in one call (GraphQL), numbered from 1; more than `limit` is refused unread."""
+    if len(rows) > limit:
+        raise ServiceError(
+            ErrorCode.TOO_MANY_ITEMS, f"at most {limit} rows a call; upload a CSV file for more", "rows"
+        )
+    return enumerate(rows, start=1)
+
+
 def parse_quantity(text: str, field: str = "quantity") -> Decimal:
     try:
         number = Decimal(text)

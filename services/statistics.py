@@ -37,6 +37,7 @@ from models import ApplicationStatus, EnergyType, NoticeStatus, Role, Sector
 from services.access import Actor
 from services.codes import validate_region_prefix
 from services.errors import ErrorCode, ServiceError
+from services.factors import millionths
 from services.values import MAX_ID
 
 MAX_PAGE = 100  # a GraphQL page; the export reads larger ones through stream()
@@ -479,8 +480,8 @@ def _in(column: str, values: Sequence[object], bind: _Binder) -> str:
 
 
 def _micro(value: object) -> Decimal:
-    """A sum of millionths (int on SQLite, int or numeric on PostgreSQL) as an exact Decimal."""
-    return Decimal(value or 0).scaleb(-6)  # type: ignore[arg-type]
+    """A sum of millionths (int on SQLite, int or numeric on PostgreSQL); no rows sum to 0."""
+    return millionths(value or 0)  # type: ignore[arg-type]
 
 
 def _rate(fulfilled: int, due: int) -> Decimal | None:

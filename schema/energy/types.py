@@ -13,6 +13,7 @@ from schema.enterprises.types import Enterprise
 from schema.errors import Payload
 from schema.history.types import RowError
 from schema.scalars import Quantity
+from services.factors import millionths
 
 EnergySource = strawberry.enum(
     models.EnergySource,
@@ -25,7 +26,7 @@ EnergySource = strawberry.enum(
 
 
 def _micro(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value).scaleb(-6)
+    return None if value is None else millionths(value)
 
 
 @strawberry.type(name="EnergyType", description="An energy carrier and the unit its quantities are kept in.")
