@@ -23,8 +23,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check api schema services models workers tests bench
-	$(BIN)/ruff format --check api schema services models workers tests bench
+	$(BIN)/ruff check api cli core schema services models workers tests bench
+	$(BIN)/ruff format --check api cli core schema services models workers tests bench
 
 ## Reprint the committed GraphQL schema after changing the code.
 schema: install

@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
-from api import runtime
 from api.documents import download
 from api.export import STATISTICS_CSV, STATISTICS_JSON, statistics_csv, statistics_json
 from api.graphql import GraphQLView
@@ -27,7 +26,8 @@ from api.imports import (
     ingest_energy,
 )
 from api.limits import BodySizeLimit
-from api.settings import Settings
+from core import runtime
+from core.settings import Settings
 from schema import build_schema
 
 # Room for the form fields around an upload of the largest allowed size.

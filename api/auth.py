@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from models import TokenScope
-from services import api_tokens
 from services.access import Actor
-from services.identity import actor_for_token
+from services.identity import api_tokens
+from services.identity.users import actor_for_token
 
 
 def bearer_token(value: str | None) -> str | None:

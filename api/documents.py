@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from api.auth import authenticate
-from services.documents import FileStore, download_name, get_document
+from services.compliance.documents import FileStore, download_name, get_document
 from services.errors import ServiceError
 
 

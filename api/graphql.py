@@ -21,11 +21,11 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.auth import authenticate, bearer_token
-from api.hub import MemoryHub
-from api.settings import Settings
+from core.hub import MemoryHub
+from core.settings import Settings
 from schema.context import Context
-from services.documents import FileStore
-from services.identity import actor_for_token
+from services.compliance.documents import FileStore
+from services.identity.users import actor_for_token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

@@ -26,7 +26,8 @@ from starlette.responses import JSONResponse
 
 from api.auth import authenticate, authenticate_api
 from models import EnergySource, TokenScope
-from services import energy, history
+from services.allocation import history
+from services.energy import ingest
 from services.errors import ErrorCode, ServiceError
 from services.rows import ImportResult, RowError, RowImporter, Rows
 
@@ -36,7 +37,7 @@ ENERGY_BATCH = "/ingest/energy"
 STREAMED = frozenset({HISTORY_CSV, ENERGY_CSV})
 TRUE = {"1", "true", "yes"}
 # A JSON batch's errors name the keys its records have (creditCode), not the CSV columns.
-JSON_KEYS = {column: key for key, column in energy.JSON_FIELDS.items()}
+JSON_KEYS = {column: key for key, column in ingest.JSON_FIELDS.items()}
 
 UNAUTHENTICATED = JSONResponse(
     {"code": "UNAUTHENTICATED", "message": "Authentication required"},
@@ -63,8 +64,8 @@ async def import_energy(request: Request) -> JSONResponse:
     partial = _partial(request)
     return await _run(
         lambda: (
-            energy.EnergyImporter(actor, partial=partial, source=EnergySource.IMPORT),
-            energy.csv_rows(request.stream()),
+            ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IMPORT),
+            ingest.csv_rows(request.stream()),
         ),
         partial,
     )
@@ -81,19 +82,19 @@ async def ingest_energy(request: Request) -> JSONResponse:
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
         return _refused(ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"))
-    if len(records) > energy.MAX_BATCH_ITEMS:
+    if len(records) > ingest.MAX_BATCH_ITEMS:
         return _refused(
             ServiceError(
                 ErrorCode.TOO_MANY_ITEMS,
-                f"at most {energy.MAX_BATCH_ITEMS} records a request; send several, or a CSV file",
+                f"at most {ingest.MAX_BATCH_ITEMS} records a request; send several, or a CSV file",
                 "records",
             )
         )
     partial = body.get("partial") is True
     return await _run(
         lambda: (
-            energy.EnergyImporter(actor, partial=partial, source=EnergySource.IOT),
-            energy.json_rows(records),
+            ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IOT),
+            ingest.json_rows(records),
         ),
         partial,
         JSON_KEYS,
@@ -114,7 +115,7 @@ async def _run(
         result = await importer.run(rows)
     except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
         return _refused(error)
-    report = _report(result, energy=isinstance(importer, energy.EnergyImporter), names=names)
+    report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names)
     return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
 
 

@@ -54,17 +54,17 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
-from api import db as database  # noqa: E402
 from api.app import create_app  # noqa: E402
-from api.settings import Settings  # noqa: E402
 from bench.machine import header  # noqa: E402
+from core import db as database  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from models import AllocationRule, Enterprise, Role, Sector  # noqa: E402
-from services import tokens  # noqa: E402
 from services.access import Actor  # noqa: E402
-from services.allocation import Parameters, Scope, compute  # noqa: E402
+from services.allocation.history import HistoryImporter, csv_rows  # noqa: E402
+from services.allocation.rules import Parameters, Scope, compute  # noqa: E402
 from services.codes import make_credit_code  # noqa: E402
-from services.history import HistoryImporter, csv_rows  # noqa: E402
-from services.identity import create_user  # noqa: E402
+from services.identity import tokens  # noqa: E402
+from services.identity.users import create_user  # noqa: E402
 from tests.backends import create_pg_database, drop_pg_database  # noqa: E402
 
 SECRET = "bench-secret-key-with-enough-entropy-0123456789"

@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
-from api.settings import Settings
+from core.settings import Settings
 from schema.alarms.mutations import AlarmMutations
 from schema.alarms.queries import AlarmQueries
 from schema.allocation.mutations import AllocationMutations

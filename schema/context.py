@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info
 
-from api.hub import MemoryHub
-from api.settings import Settings
+from core.hub import MemoryHub
+from core.settings import Settings
 from schema.loaders import Loaders
 from services.access import Actor
-from services.documents import FileStore
+from services.compliance.documents import FileStore
 
 
 @dataclass

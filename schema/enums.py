@@ -5,7 +5,7 @@ from enum import StrEnum
 import strawberry
 
 from models import enums
-from services.workflow import Action
+from services.compliance.workflow import Action
 
 Role = strawberry.enum(
     enums.Role,

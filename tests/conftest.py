@@ -16,17 +16,17 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.contrib.test import _topological_sort_models
 
-from api import db as database
 from api.app import create_app
-from api.settings import Settings
+from core import db as database
+from core.settings import Settings
 from models import Enterprise, Role, Sector
-from services import tokens
 from services.access import Actor
-from services.allowances import set_initial_allowance
 from services.codes import make_credit_code
-from services.documents import FileStore
-from services.identity import create_user
-from services.seeds import rows_of
+from services.compliance.allowances import set_initial_allowance
+from services.compliance.documents import FileStore
+from services.energy.seeds import rows_of
+from services.identity import tokens
+from services.identity.users import create_user
 from tests.backends import backends, create_pg_database, drop_pg_database
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

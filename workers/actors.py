@@ -15,8 +15,8 @@ import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO
 
+from services.live.catalog import JOBS, LONG_JOBS
 from workers.broker import setup_broker
-from workers.jobs import JOBS, LONG_JOBS
 
 broker = setup_broker(os.environ.get("REDIS_URL") or None)
 broker.add_middleware(AsyncIO())
@@ -49,13 +49,13 @@ class Runtime(dramatiq.Middleware):
     The AsyncIO middleware, added first, has created the event loop by then."""
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from api import runtime
-        from api.settings import Settings
+        from core import runtime
+        from core.settings import Settings
 
         get_event_loop_thread().run_coroutine(runtime.start(Settings.from_env(), listen=False))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from api import runtime
+        from core import runtime
 
         get_event_loop_thread().run_coroutine(runtime.stop())
 

@@ -9,7 +9,7 @@ from schema.alarms.types import Alarm
 from schema.context import actor_of
 from schema.errors import Payload, parse_id
 from schema.permissions import AUTHENTICATED
-from services import alarms
+from services.compliance import alarms
 from services.errors import ServiceError
 
 

@@ -10,7 +10,7 @@ from schema.context import actor_of
 from schema.enums import AlarmKind, AlarmStatus
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
-from services import alarms
+from services.compliance import alarms
 
 
 @strawberry.type

@@ -14,8 +14,8 @@ from schema.enums import Sector
 from schema.errors import Payload, UserError, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Quantity, Ratio, Tonnes
-from services import allocation, plans
 from services.access import Actor
+from services.allocation import plans, rules
 from services.errors import ErrorCode, ServiceError
 
 
@@ -96,8 +96,8 @@ class IssueNoticesPayload(Payload):
 
 
 def _ids(values: list[strawberry.ID], field: str) -> tuple[int, ...]:
-    if len(values) > allocation.MAX_DIRECT:
-        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {allocation.MAX_DIRECT} enterprises", field)
+    if len(values) > rules.MAX_DIRECT:
+        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {rules.MAX_DIRECT} enterprises", field)
     return tuple(parse_id(value, field, "Enterprise") for value in values)
 
 
@@ -109,13 +109,13 @@ async def _arguments(actor: Actor, input: AllocationInput) -> dict:
         ids = _ids([entry.enterprise_id for entry in input.direct], "direct")
         direct = tuple(zip(ids, [entry.amount for entry in input.direct], strict=True))
     if input.direct_csv is not None:
-        table = await allocation.direct_table(actor, await input.direct_csv.read())
+        table = await rules.direct_table(actor, await input.direct_csv.read())
         direct = (direct or ()) + table
     return {
         "year": input.year,
         "rule": input.rule,
         "total": input.total,
-        "scope": allocation.Scope(
+        "scope": rules.Scope(
             region_prefix=scope.region_prefix,
             industry_code=scope.industry_code,
             sector=scope.sector,
@@ -123,7 +123,7 @@ async def _arguments(actor: Actor, input: AllocationInput) -> dict:
             if scope.enterprise_ids is None
             else _ids(scope.enterprise_ids, "enterpriseIds"),
         ),
-        "parameters": allocation.Parameters(
+        "parameters": rules.Parameters(
             base_years=None if input.base_years is None else tuple(input.base_years),
             reduction_rate=input.reduction_rate,
             correction_factor=input.correction_factor,
@@ -135,7 +135,7 @@ async def _arguments(actor: Actor, input: AllocationInput) -> dict:
 
 def _errors(error: ServiceError) -> list[UserError]:
     """One coded error, or one per bad line of an uploaded DIRECT table."""
-    if isinstance(error, allocation.DirectTableError):
+    if isinstance(error, rules.DirectTableError):
         return [
             UserError(code=line.code, message=f"line {line.line}: {line.message}", field="directCsv")
             for line in error.lines

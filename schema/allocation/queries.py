@@ -10,7 +10,7 @@ from schema.context import actor_of
 from schema.errors import parse_id
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
-from services import plans
+from services.allocation import plans
 from services.errors import ServiceError
 
 

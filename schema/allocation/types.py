@@ -17,7 +17,7 @@ from schema.enums import Sector
 from schema.errors import Payload
 from schema.pagination import After, Connection, First, paginate
 from schema.scalars import Quantity, Ratio, Tonnes
-from services.allocation import Allocation
+from services.allocation.rules import Allocation
 
 AllocationRule = strawberry.enum(
     models.AllocationRule,

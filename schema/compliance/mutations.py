@@ -13,9 +13,9 @@ from schema.enums import Decision
 from schema.errors import Payload, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Ratio, Tonnes
-from services import applications, inbox, notices
+from services.compliance import applications, inbox, notices
+from services.compliance.workflow import Action
 from services.errors import ServiceError
-from services.workflow import Action
 
 
 @strawberry.input(

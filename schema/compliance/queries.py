@@ -11,7 +11,7 @@ from schema.enums import NoticeStatus
 from schema.errors import parse_id
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
-from services import applications, inbox, notices
+from services.compliance import applications, inbox, notices
 from services.errors import ServiceError
 
 

@@ -10,7 +10,7 @@ from schema.context import actor_of
 from schema.enterprises.types import Enterprise
 from schema.enums import ApplicationStatus, MessageKind, NoticeAction, NoticeStatus
 from schema.scalars import Ratio, Tonnes
-from services import workflow
+from services.compliance import workflow
 
 
 @strawberry.type(

@@ -15,7 +15,7 @@ from schema.energy.types import (
 )
 from schema.history.types import RowError, imported
 from schema.permissions import AUTHENTICATED
-from services import energy, factors, reference_data
+from services.energy import factors, ingest, reference_data
 from services.errors import ServiceError
 
 
@@ -57,8 +57,8 @@ class EnergyMutations:
     ) -> ImportEnergyRecordsPayload:
         try:
             # One row beyond the cap is enough for the service to refuse the call.
-            raw = [_raw(row) for row in rows[: energy.MAX_ROWS_PER_CALL + 1]]
-            result = await energy.import_rows(actor_of(info), raw, partial=partial)
+            raw = [_raw(row) for row in rows[: ingest.MAX_ROWS_PER_CALL + 1]]
+            result = await ingest.import_rows(actor_of(info), raw, partial=partial)
         except ServiceError as error:
             return ImportEnergyRecordsPayload.failed(error)
         return ImportEnergyRecordsPayload(

@@ -17,9 +17,9 @@ from schema.energy.types import (
 from schema.errors import parse_id
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
-from services import reference_data
+from services.energy import reference_data
+from services.energy.records import RecordFilter, records
 from services.errors import ServiceError
-from services.records import RecordFilter, records
 
 
 @strawberry.type

@@ -13,7 +13,7 @@ from schema.enterprises.types import Enterprise
 from schema.errors import Payload
 from schema.history.types import RowError
 from schema.scalars import Quantity
-from services.factors import millionths
+from services.energy.factors import millionths
 
 EnergySource = strawberry.enum(
     models.EnergySource,

@@ -11,7 +11,8 @@ from schema.enums import Sector
 from schema.errors import Payload, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Tonnes
-from services import allowances, enterprises
+from services import enterprises
+from services.compliance import allowances
 from services.errors import ServiceError
 
 

@@ -8,7 +8,7 @@ from strawberry.types import Info
 from schema.context import actor_of
 from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
 from schema.permissions import AUTHENTICATED
-from services import history
+from services.allocation import history
 from services.errors import ServiceError
 
 

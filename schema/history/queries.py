@@ -9,7 +9,7 @@ from strawberry.types import Info
 from schema.context import actor_of
 from schema.history.types import EmissionTrend, TrendFilter
 from schema.permissions import AUTHENTICATED
-from services import trend
+from services.allocation import trend
 from services.enterprises import EnterpriseFilter
 from services.errors import ServiceError
 

@@ -9,7 +9,7 @@ import strawberry
 from schema.enums import Sector
 from schema.errors import ErrorCode, Payload, UserError
 from schema.scalars import Quantity, Tonnes
-from services import history, trend
+from services.allocation import history, trend
 from services.rows import ImportResult
 
 HistoryKind = strawberry.enum(

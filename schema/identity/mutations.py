@@ -11,9 +11,9 @@ from schema.enums import Role
 from schema.errors import Payload, parse_id
 from schema.identity.types import User
 from schema.permissions import AUTHENTICATED
-from services import identity
 from services.access import Actor
 from services.errors import ServiceError
+from services.identity import users
 
 
 @strawberry.type(description="Result of login: a bearer token for the Authorization header.")
@@ -53,7 +53,7 @@ class IdentityMutations:
     ) -> LoginPayload:
         settings = info.context.settings
         try:
-            session = await identity.login(
+            session = await users.login(
                 username, password, secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds
             )
         except ServiceError as error:
@@ -71,7 +71,7 @@ class IdentityMutations:
                 if input.enterprise_id is not None
                 else None
             )
-            user = await identity.create_user(
+            user = await users.create_user(
                 actor_of(info),
                 username=input.username,
                 password=input.password,

@@ -10,15 +10,15 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from api.hub import SubscriberTooSlow
+from core.hub import SubscriberTooSlow
 from schema.context import actor_of
 from schema.errors import parse_id
 from schema.live.shared import payload_of
 from schema.live.types import AlarmEvent, MessageEvent, NoticeStatusChange, NoticeStatusEvent, Resync
 from schema.permissions import AUTHENTICATED
-from services import alarms, inbox
+from services.compliance import alarms, inbox
 from services.errors import ServiceError
-from services.events import NOTICE_EVENTS, Event, EventType, visible_to
+from services.live.events import NOTICE_EVENTS, Event, EventType, visible_to
 
 
 async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Event, None]:

@@ -8,7 +8,7 @@ import strawberry
 from schema.alarms.types import Alarm
 from schema.compliance.types import Message
 from schema.enums import ApplicationStatus, NoticeStatus
-from services.events import Event
+from services.live.events import Event
 
 
 @strawberry.type(

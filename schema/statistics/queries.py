@@ -10,8 +10,8 @@ from schema.context import actor_of
 from schema.pagination import DEFAULT_PAGE, After, First
 from schema.permissions import AUTHENTICATED
 from schema.statistics.types import StatisticsConnection, StatisticsDimension, StatisticsFilterInput
-from services import statistics
 from services.errors import ServiceError
+from services.statistics import query as statistics
 
 
 @strawberry.type

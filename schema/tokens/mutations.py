@@ -12,8 +12,8 @@ from schema.context import actor_of
 from schema.errors import Payload, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.tokens.types import ApiToken, TokenScope
-from services import api_tokens
 from services.errors import ServiceError
+from services.identity import api_tokens
 
 
 @strawberry.input(description="A new API token for yourself.")

@@ -6,7 +6,7 @@ from strawberry.types import Info
 from schema.context import actor_of
 from schema.permissions import AUTHENTICATED
 from schema.tokens.types import ApiToken
-from services import api_tokens
+from services.identity import api_tokens
 
 
 @strawberry.type

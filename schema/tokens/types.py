@@ -6,7 +6,7 @@ import strawberry
 
 import models
 from models import enums
-from services import api_tokens
+from services.identity import api_tokens
 
 TokenScope = strawberry.enum(
     enums.TokenScope,

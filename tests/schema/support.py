@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from models import Alarm, AlarmKind, Allowance, Application, Message, Notice
-from services import alarms
 from services.access import Actor
+from services.compliance import alarms
 from tests.conftest import PDF, token_for
 
 UPLOAD_LIMIT = 64 * 1024  # the test settings' upload_max_bytes

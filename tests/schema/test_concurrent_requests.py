@@ -10,7 +10,7 @@ import asyncio
 
 from models import Application, ApplicationStatus, AuditEvent, Message, MessageKind, Notice
 from tests.conftest import GraphQLClient, World
-from tests.schema.test_review_application import review
+from tests.schema.compliance.test_review_application import review
 from tests.services.cycle import Cycle
 
 LOSING_CODES = {"APPLICATION_ALREADY_DECIDED", "CONCURRENT_MODIFICATION"}

@@ -21,7 +21,7 @@ from graphql import (
 from tortoise import connections
 
 from api.app import create_app
-from api.settings import Settings
+from core.settings import Settings
 from models import User
 from schema import build_schema
 from schema.permissions import IsAuthenticated

@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from models import Alarm, Application, AuditEvent, Document, Message, Notice
-from services import notices
 from services.access import Actor
-from services.documents import FileStore
-from services.workflow import Action
+from services.compliance import notices
+from services.compliance.documents import FileStore
+from services.compliance.workflow import Action
 from tests.conftest import PDF, GraphQLClient, World, in_days
-from tests.schema.live import connected, drain, running
+from tests.schema.live.websocket import connected, drain, running
 from tests.schema.support import auth, code_of, overdue_acknowledgement, tenant_data
 from tests.services.cycle import Cycle, issue
 

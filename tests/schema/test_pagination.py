@@ -8,7 +8,7 @@ import pytest
 
 from models import Enterprise
 from services.access import Actor
-from services.documents import FileStore
+from services.compliance.documents import FileStore
 from tests.conftest import GraphQLClient, World
 from tests.schema.support import top_level_error
 from tests.services.cycle import issue

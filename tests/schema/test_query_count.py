@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from services import alarms, applications, notices
 from services.access import Actor
-from services.documents import FileStore
-from services.workflow import Action
+from services.compliance import alarms, applications, notices
+from services.compliance.documents import FileStore
+from services.compliance.workflow import Action
 from tests.conftest import GraphQLClient, World, pdf
 from tests.schema.support import overdue_acknowledgement
 from tests.services.cycle import issue

@@ -24,11 +24,11 @@ from models import (
     User,
     WebhookDelivery,
 )
-from services import applications, notices
 from services.access import Actor
-from services.documents import FileStore
+from services.compliance import applications, notices
+from services.compliance.documents import FileStore
+from services.compliance.workflow import Action
 from services.errors import ErrorCode, ServiceError
-from services.workflow import Action
 from tests.conftest import World, in_days, pdf
 
 

@@ -13,8 +13,8 @@ from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import current_millis
 
+from services.live.catalog import JOBS
 from workers import actors
-from workers.jobs import JOBS
 
 
 @pytest.fixture

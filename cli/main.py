@@ -1,0 +1,164 @@
+"""The `ccms` command: serve, migrate, create-user, worker, scheduler, rebuild-aggregates."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import sys
+
+from core import db
+from core.settings import Settings
+from models import Role
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="ccms", description="Carbon compliance management system")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, seed an empty database, and serve the API")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="API processes (several need REDIS_URL to share subscriptions)"
+    )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip migrations (when several replicas start together, run `ccms migrate` once first)",
+    )
+    commands.add_parser("migrate", help="apply database migrations")
+    create = commands.add_parser("create-user", help="create a user without signing in")
+    create.add_argument("username")
+    create.add_argument("--role", choices=[r.value for r in Role], required=True)
+    create.add_argument("--region-prefix", default="")
+    create.add_argument("--enterprise-id", type=int)
+    create.add_argument("--password", help="read from the terminal when omitted")
+    worker = commands.add_parser("worker", help="run the dramatiq job workers (needs REDIS_URL)")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=8)
+    commands.add_parser("scheduler", help="run the periodic sweep (alarms, deadlines, reminders)")
+    commands.add_parser(
+        "rebuild-aggregates", help="recompute every monthly and yearly energy aggregate from the records"
+    )
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    if args.command == "migrate":
+        asyncio.run(db.migrate(settings.database_url))
+        print("Migrations applied.")
+    elif args.command == "create-user":
+        _create_user(settings, args)
+    elif args.command == "serve":
+        _serve(settings, args.workers, migrate=not args.no_migrate)
+    elif args.command == "worker":
+        _worker(settings, args.processes, args.threads)
+    elif args.command == "scheduler":
+        _scheduler(settings)
+    elif args.command == "rebuild-aggregates":
+        print(f"Aggregates rebuilt: {asyncio.run(_rebuild_aggregates(settings))} monthly rows.")
+
+
+def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
+    import uvicorn
+
+    from services.bootstrap import bootstrap
+
+    async def prepare() -> list[str]:
+        if migrate:
+            await db.migrate(settings.database_url)
+        await db.init_db(settings.database_url)
+        try:
+            return await bootstrap(
+                settings.admin_username, settings.admin_password, demo=settings.demo and settings.embedded
+            )
+        finally:
+            await db.close_db()
+
+    for line in asyncio.run(prepare()):
+        print(line, flush=True)
+    print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
+    uvicorn.run(
+        "api.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        # Events are small JSON frames sent to many subscribers at once: compressing each one
+        # per connection cost 15-25 ms of CPU per event for 500 subscribers (docs/benchmarks.md).
+        ws_per_message_deflate=False,
+    )
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from services.errors import ServiceError
+    from services.identity.users import create_user
+
+    password = args.password or getpass.getpass("Password: ")
+
+    async def run() -> None:
+        await db.migrate(settings.database_url)  # idempotent; an operator may run this first
+        await db.init_db(settings.database_url)
+        try:
+            await create_user(
+                None,
+                username=args.username,
+                password=password,
+                role=Role(args.role),
+                region_prefix=args.region_prefix,
+                enterprise_id=args.enterprise_id,
+            )
+        finally:
+            await db.close_db()
+
+    try:
+        asyncio.run(run())
+    except ServiceError as error:
+        sys.exit(f"{error.code}: {error.message}")
+    print(f"Created {args.role.lower()} {args.username!r}.")
+
+
+def _worker(settings: Settings, processes: int, threads: int) -> None:
+    if not settings.redis_url:
+        sys.exit("ccms worker needs REDIS_URL; the embedded default runs its jobs inside `ccms serve`.")
+    from dramatiq.cli import main as dramatiq_main
+
+    sys.argv = ["dramatiq", "workers.actors", "--processes", str(processes), "--threads", str(threads)]
+    sys.exit(dramatiq_main())
+
+
+def _scheduler(settings: Settings) -> None:
+    """Sweep every CCMS_SWEEP_INTERVAL_SECONDS. Two schedulers by mistake are harmless:
+    every sweep step is idempotent."""
+    from core import runtime
+    from core.inprocess import periodic_sweep
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run() -> None:
+        await runtime.start(settings, listen=False)
+        try:
+            print(f"Sweeping every {settings.sweep_interval_seconds:g} s", flush=True)
+            await periodic_sweep(settings.sweep_interval_seconds)
+        finally:
+            await runtime.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+async def _rebuild_aggregates(settings: Settings) -> int:
+    from models import EnergyMonthly
+    from services.energy import aggregates
+
+    await db.init_db(settings.database_url)
+    try:
+        await aggregates.rebuild()
+        await aggregates.vacuum()
+        return await EnergyMonthly.all().count()
+    finally:
+        await db.close_db()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Compliance applications: submission, the balance, and the regulator's review."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models import Application, ApplicationStatus, MessageKind, Role
+from services import audit
+from services.access import Actor, enterprise_scope, require_role
+from services.compliance import documents, inbox
+from services.compliance.documents import FileStore, Upload
+from services.compliance.notices import advance, get_notice
+from services.compliance.workflow import DECISIONS, Action, transition
+from services.errors import ErrorCode, ServiceError, not_found
+from services.live import events
+from services.live.events import EventType
+from services.values import text, whole_tonnes
+
+
+@dataclass(frozen=True)
+class Balance:
+    """allowance + purchased + usable offsets - verified emissions (negative: a shortfall)."""
+
+    offset_cap: int
+    usable_offsets: int
+    balance: int
+    offsets_over_cap: bool
+
+
+def compute_balance(
+    *, allowance: int, verified_emissions: int, offsets: int, purchased: int, offset_cap_ratio: Decimal
+) -> Balance:
+    # Offsets may cover at most the cap ratio of the amount due (the verified emissions),
+    # rounded down to whole allowances.
+    cap = math.floor(Decimal(verified_emissions) * offset_cap_ratio)
+    usable = min(offsets, cap)
+    return Balance(cap, usable, allowance + purchased + usable - verified_emissions, offsets > cap)
+
+
+def applications_for(actor: Actor) -> QuerySet[Application]:
+    return Application.filter(enterprise_scope(actor, "enterprise"))
+
+
+async def submit_application(
+    actor: Actor,
+    files: FileStore,
+    *,
+    notice_id: int,
+    verified_emissions: object,
+    offsets: object,
+    purchased_allowances: object,
+    report: Upload | None,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> Application:
+    """Submit (or, after a rejection, resubmit) the year's compliance application.
+
+    A retry carrying the same idempotency key returns the application the first
+    attempt created instead of creating another.
+    """
+    require_role(actor, Role.ENTERPRISE)
+    now = datetime.now(UTC)
+    verified = whole_tonnes(verified_emissions, "verifiedEmissions")
+    offset_t = whole_tonnes(offsets, "offsets")
+    purchased = whole_tonnes(purchased_allowances, "purchasedAllowances")
+    note = text(note, "note", max_length=5000, required=False)
+    key = text(idempotency_key, "idempotencyKey", max_length=100, required=False) or None
+    if key and (earlier := await _replayed(actor, key, notice_id)):
+        return earlier
+    notice = await get_notice(actor, notice_id)
+    transition(notice, Action.SUBMIT_APPLICATION, now)  # fail fast, before reading the upload
+    incoming = await files.accept(report, "report")
+    balance = compute_balance(
+        allowance=notice.allowance,
+        verified_emissions=verified,
+        offsets=offset_t,
+        purchased=purchased,
+        offset_cap_ratio=notice.offset_cap_ratio,
+    )
+    try:
+        async with in_transaction():
+            notice = await get_notice(actor, notice_id, for_update=True)
+            # A retry that waited here for its first attempt (row lock on PostgreSQL, the one
+            # transaction at a time on SQLite) now sees the notice moved on: it is a replay.
+            if key and (earlier := await _replayed(actor, key, notice_id)):
+                return earlier
+            before = await advance(notice, Action.SUBMIT_APPLICATION, now)
+            stored = await documents.save(files, incoming, enterprise_id=notice.enterprise_id, actor=actor)
+            application = await Application.create(
+                notice_id=notice.id,
+                enterprise_id=notice.enterprise_id,
+                verified_emissions=verified,
+                offsets=offset_t,
+                purchased_allowances=purchased,
+                allowance=notice.allowance,
+                usable_offsets=balance.usable_offsets,
+                balance=balance.balance,
+                offsets_over_cap=balance.offsets_over_cap,
+                report_id=stored.id,
+                note=note,
+                idempotency_key=key,
+                submitted_by_id=actor.user_id,
+                submitted_at=now,
+            )
+            await audit.record(
+                actor,
+                "application.submitted",
+                application,
+                notice_id=notice.id,
+                from_status=before,
+                to_status=notice.status,
+                data={"balance": balance.balance, "offsetsOverCap": balance.offsets_over_cap},
+            )
+    except IntegrityError:
+        # Two retries of one submission raced; the other one won and created it.
+        if key and (earlier := await _replayed(actor, key, notice_id)):
+            return earlier
+        raise
+    region = await events.region_of(notice.enterprise_id)
+    await events.publish(
+        events.notice_changed(
+            EventType.APPLICATION_SUBMITTED, notice, region, before, application=application
+        )
+    )
+    return application
+
+
+async def _replayed(actor: Actor, key: str, notice_id: int) -> Application | None:
+    earlier = await Application.filter(enterprise_id=actor.enterprise_id, idempotency_key=key).first()
+    if earlier is not None and earlier.notice_id != notice_id:
+        raise ServiceError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "this idempotency key was used for another notice",
+            "idempotencyKey",
+        )
+    return earlier
+
+
+async def review_application(
+    actor: Actor, *, application_id: int, decision: Action, reason: str | None = None
+) -> Application:
+    """Approve or reject. A rejection needs a reason; approving a shortfall needs an override reason."""
+    require_role(actor, Role.REGULATOR)
+    if decision not in DECISIONS:
+        raise ServiceError(ErrorCode.INVALID_TRANSITION, "decision must be APPROVE or REJECT", "decision")
+    now = datetime.now(UTC)
+    reason = text(reason, "reason", max_length=5000, required=False) or None
+    async with in_transaction():
+        application = await applications_for(actor).filter(id=application_id).select_for_update().first()
+        if application is None:
+            raise not_found("Application", "applicationId")
+        if application.status != ApplicationStatus.UNDER_REVIEW:
+            raise _already_decided(application)
+        if decision == Action.REJECT and not reason:
+            raise ServiceError(ErrorCode.REASON_REQUIRED, "a rejection needs a reason", "reason")
+        if decision == Action.APPROVE and application.balance < 0 and not reason:
+            raise ServiceError(
+                ErrorCode.SHORTFALL_OVERRIDE_REQUIRED,
+                f"the application is short by {-application.balance} t; approving needs an override reason",
+                "reason",
+            )
+        notice = await get_notice(actor, application.notice_id, for_update=True)
+        # Compare-and-set: on SQLite, where row locks do not exist, this is what makes a
+        # second reviewer lose.
+        decided = await Application.filter(id=application.id, status=ApplicationStatus.UNDER_REVIEW).update(
+            status=DECISIONS[decision], decided_by_id=actor.user_id, decided_at=now, decision_reason=reason
+        )
+        if decided != 1:
+            raise _already_decided(application)
+        before = await advance(notice, decision, now)
+        await application.refresh_from_db()
+        await audit.record(
+            actor,
+            f"application.{DECISIONS[decision].value.lower()}",
+            application,
+            notice_id=notice.id,
+            from_status=before,
+            to_status=notice.status,
+            reason=reason,
+            data={"balance": application.balance},
+        )
+        message = await inbox.post(
+            notice.enterprise_id,
+            MessageKind.REVIEW_RESULT,
+            f"{notice.year} 履约申请{'已通过' if decision == Action.APPROVE else '未通过'} / "
+            f"application {DECISIONS[decision].value.lower()}",
+            reason or "",
+            notice.id,
+        )
+    region = await events.region_of(notice.enterprise_id)
+    await events.publish(
+        events.notice_changed(
+            EventType.APPLICATION_REVIEWED, notice, region, before, application=application
+        ),
+        events.message_created(message, region),
+    )
+    return application
+
+
+def _already_decided(application: Application) -> ServiceError:
+    return ServiceError(
+        ErrorCode.APPLICATION_ALREADY_DECIDED,
+        f"application {application.id} has already been decided",
+        "applicationId",
+    )

@@ -1,0 +1,82 @@
+"""Reference data a regulator reads and extends: energy types and emission factor versions.
+
+Energy types: the shipped ones (services/reference/energy_types.csv) and those a regulator adds.
+
+A type is kept in one canonical unit; quantities in any unit of the same dimension
+(services/units.py) convert to it. Types are national reference data, so adding one
+is for an administrator or a national regulator, like emission factors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import EmissionFactor, EnergyType
+from services import audit
+from services.access import Actor
+from services.energy.factors import may_set_reference_data
+from services.energy.units import normalise, units
+from services.errors import ErrorCode, ServiceError
+from services.values import text
+
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,31}")
+
+
+async def add_energy_type(
+    actor: Actor, code: str, name: str, canonical_unit: str, *, emits: bool = True
+) -> EnergyType:
+    may_set_reference_data(actor)
+    code = code.strip().upper()
+    if not _CODE.fullmatch(code):
+        raise ServiceError(
+            ErrorCode.INVALID_ENERGY_TYPE_CODE,
+            "code is 2 to 32 capital letters, digits or _ starting with a letter (e.g. COKE_OVEN_GAS)",
+            "code",
+        )
+    name = text(name, "name", max_length=100)
+    unit = units().get(normalise(canonical_unit))
+    if unit is None:
+        raise ServiceError(ErrorCode.UNKNOWN_UNIT, f"unknown unit {canonical_unit!r}", "canonicalUnit")
+    try:
+        async with in_transaction():  # the type and its audit event, or neither
+            energy_type = await EnergyType.create(code=code, name=name, canonical_unit=unit.name, emits=emits)
+            await audit.record(
+                actor,
+                "energy_type.added",
+                audit.Ref("EnergyType", 0),  # audit ids are integers: the code is in data
+                data={"code": code, "name": name, "canonicalUnit": unit.name, "emits": emits},
+            )
+    except IntegrityError:
+        raise ServiceError(
+            ErrorCode.DUPLICATE_ENERGY_TYPE, f"energy type {code} already exists", "code"
+        ) from None
+    return energy_type
+
+
+async def energy_types() -> list[EnergyType]:
+    return await EnergyType.all().order_by("code")
+
+
+async def factor_versions(
+    energy_types: list[str] | None = None,
+    region_prefix: str | None = None,
+    effective_year: int | None = None,
+    *,
+    current_only: bool = False,
+) -> list[EmissionFactor]:
+    """Factor versions by type, region, year and version. The table holds a few hundred rows."""
+    query = EmissionFactor.all()
+    if energy_types:
+        query = query.filter(energy_type_id__in=[t.strip().upper() for t in energy_types])
+    if region_prefix is not None:
+        query = query.filter(region_prefix=region_prefix.strip())
+    if effective_year is not None:
+        query = query.filter(effective_year=effective_year)
+    factors = await query.order_by("energy_type_id", "region_prefix", "effective_year", "version")
+    if current_only:
+        latest = {(f.energy_type_id, f.region_prefix, f.effective_year): f for f in factors}
+        factors = [f for f in factors if latest[(f.energy_type_id, f.region_prefix, f.effective_year)] is f]
+    return factors

@@ -1,0 +1,54 @@
+from models import EnergyMonthly, EnergyRecord, EnergyYearly, Enterprise, Role, StaleMonth, User
+from services.bootstrap import DEMO_ENERGY, DEMO_ENTERPRISES, DEMO_PASSWORD, bootstrap
+from services.codes import validate_credit_code
+from services.identity.users import login
+
+
+async def test_an_empty_database_gets_an_admin_with_the_given_password(db: str) -> None:
+    lines = await bootstrap("root", "root-password", demo=False)
+    session = await login("root", "root-password", secret="s" * 32, ttl_seconds=60)
+    assert session.user.role == Role.ADMIN
+    assert not any("Generated" in line for line in lines)
+    assert await User.all().count() == 1
+
+
+async def test_without_a_password_one_is_generated_and_printed_once(db: str) -> None:
+    lines = await bootstrap("admin", None, demo=False)
+    printed = next(line for line in lines if line.startswith("Generated admin password"))
+    password = printed.rsplit(" ", 1)[1]
+    assert (await login("admin", password, secret="s" * 32, ttl_seconds=60)).user.username == "admin"
+    assert await bootstrap("admin", None, demo=False) == []  # a second start changes and prints nothing
+
+
+async def test_the_demo_dataset_lets_every_listed_account_sign_in(db: str) -> None:
+    await bootstrap("admin", "admin-password", demo=True)
+    assert await Enterprise.all().count() == len(DEMO_ENTERPRISES)
+    for enterprise in await Enterprise.all():
+        assert validate_credit_code(enterprise.credit_code) == enterprise.credit_code
+    for username in ("gd_regulator", "national_regulator"):
+        assert (
+            await login(username, DEMO_PASSWORD["regulator"], secret="s" * 32, ttl_seconds=60)
+        ).user.role == Role.REGULATOR
+    for username, *_ in DEMO_ENTERPRISES:
+        session = await login(username, DEMO_PASSWORD["enterprise"], secret="s" * 32, ttl_seconds=60)
+        assert session.user.enterprise_id is not None
+
+
+async def test_the_demo_dataset_has_two_years_of_energy_records_with_their_aggregates(db: str) -> None:
+    await bootstrap("admin", "admin-password", demo=True)
+    types = sum(len(DEMO_ENERGY[sector]) for *_, sector in DEMO_ENTERPRISES)
+    assert await EnergyRecord.all().count() == types * 24
+    assert await EnergyMonthly.all().count() == types * 24
+    assert await EnergyYearly.all().count() == types * 2
+    assert not await StaleMonth.exists()
+    # Guangzhou power, January 2024: 9,000 MWh x 1.2 (winter) x 1.025 at the South grid's 0.4042
+    power = await Enterprise.get(region_code="440113")
+    january = await EnergyRecord.get(enterprise_id=power.id, year=2024, month=1, energy_type_id="ELECTRICITY")
+    assert (january.amount, january.emissions) == (11_070_000_000, 4_474_494_000)
+
+
+async def test_a_database_with_users_is_left_alone(db: str) -> None:
+    await bootstrap("admin", "admin-password", demo=False)
+    assert await bootstrap("other", "other-password", demo=True) == []
+    assert await User.filter(username="other").count() == 0
+    assert await Enterprise.all().count() == 0
