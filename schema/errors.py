@@ -1,8 +1,20 @@
-"""Expected errors as data: every mutation returns `errors: [UserError!]!` beside its result."""
+"""Expected errors as data: every mutation returns `errors: [UserError!]!` beside its result.
+
+A service raises `ServiceError`; this module is the one place where it becomes data: the
+mutation's payload with `errors` (`mutation`), or a coded top-level error for a query, which
+has no payload to carry it (`CodedErrors`). Resolvers hold no try/except of their own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Self
+
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
+from strawberry.permission import BasePermission
+from strawberry.types import Info
 
 from services.errors import ErrorCode as ServiceErrorCode
 from services.errors import ServiceError, not_found
@@ -35,8 +47,68 @@ class Payload:
     )
 
     @classmethod
-    def failed(cls, error: ServiceError) -> Payload:
-        return cls(errors=[UserError.of(error)])
+    def failed(cls, error: ServiceError) -> Self:
+        return cls(errors=[UserError.of(part) for part in error.parts()])
+
+
+class ErrorsInPayload(FieldExtension):
+    """A `ServiceError` from the resolver becomes the field's payload with its `errors`."""
+
+    def __init__(self) -> None:
+        self.payload: type[Payload] | None = None
+
+    def apply(self, field: Any) -> None:
+        self.field = field
+
+    def _failed(self, error: ServiceError) -> Payload:
+        if self.payload is None:  # the return type is resolved once the schema is built
+            self.payload = self.field.type
+        assert self.payload is not None and issubclass(self.payload, Payload)
+        return self.payload.failed(error)
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        try:
+            return next_(source, info, **kwargs)
+        except ServiceError as error:
+            return self._failed(error)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except ServiceError as error:
+            return self._failed(error)
+
+
+class CodedErrors(FieldExtension):
+    """For queries: a `ServiceError` (a bad filter, say) becomes a top-level error carrying its
+    code, like INVALID_PAGINATION, since a query's result has no `errors` of its own."""
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        try:
+            return next_(source, info, **kwargs)
+        except ServiceError as error:
+            raise coded(error) from None
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        try:
+            return await next_(source, info, **kwargs)
+        except ServiceError as error:
+            raise coded(error) from None
+
+
+def coded(error: ServiceError) -> GraphQLError:
+    return GraphQLError(error.message, extensions={"code": error.code.value})
+
+
+def mutation(*, description: str, permission_classes: Sequence[type[BasePermission]] = ()) -> Any:
+    """`strawberry.mutation` returning a payload whose `errors` carry any `ServiceError`."""
+    return strawberry.mutation(
+        description=description, permission_classes=list(permission_classes), extensions=[ErrorsInPayload()]
+    )
 
 
 def parse_id(value: strawberry.ID | str, field: str, what: str) -> int:

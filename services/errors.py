@@ -102,6 +102,10 @@ class ServiceError(Exception):
     def __repr__(self) -> str:
         return f"ServiceError({self.code}, {self.message!r}, field={self.field!r})"
 
+    def parts(self) -> list[ServiceError]:
+        """The errors to report: this one, or one for each bad line it stands for."""
+        return [self]
+
 
 def not_found(what: str, field: str | None = None) -> ServiceError:
     """Used for both missing rows and rows outside the caller's scope, so scope leaks nothing."""

@@ -7,10 +7,9 @@ from strawberry.types import Info
 
 from schema.alarms.types import Alarm
 from schema.context import actor_of
-from schema.errors import Payload, parse_id
+from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from services.compliance import alarms
-from services.errors import ServiceError
 
 
 @strawberry.type(description="Result of resolveAlarm.")
@@ -20,7 +19,7 @@ class AlarmPayload(Payload):
 
 @strawberry.type
 class AlarmMutations:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Close an alarm with a note (regulator in scope); resolving twice gives ALARM_ALREADY_RESOLVED.",
     )
@@ -30,8 +29,5 @@ class AlarmMutations:
         id: Annotated[strawberry.ID, strawberry.argument(description="The alarm.")],
         note: Annotated[str, strawberry.argument(description="What was done about it.")],
     ) -> AlarmPayload:
-        try:
-            alarm = await alarms.resolve_alarm(actor_of(info), parse_id(id, "id", "Alarm"), note)
-        except ServiceError as error:
-            return AlarmPayload.failed(error)
+        alarm = await alarms.resolve_alarm(actor_of(info), parse_id(id, "id", "Alarm"), note)
         return AlarmPayload(alarm=alarm)

@@ -11,7 +11,7 @@ from schema.allocation.types import AllocationPlan, AllocationPreview, Allocatio
 from schema.compliance.types import Notice
 from schema.context import actor_of
 from schema.enums import Sector
-from schema.errors import Payload, UserError, parse_id
+from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.access import Actor
@@ -133,22 +133,12 @@ async def _arguments(actor: Actor, input: AllocationInput) -> dict:
     }
 
 
-def _errors(error: ServiceError) -> list[UserError]:
-    """One coded error, or one per bad line of an uploaded DIRECT table."""
-    if isinstance(error, rules.DirectTableError):
-        return [
-            UserError(code=line.code, message=f"line {line.line}: {line.message}", field="directCsv")
-            for line in error.lines
-        ]
-    return [UserError.of(error)]
-
-
 InputArgument = Annotated[AllocationInput, strawberry.argument(description="What to allocate.")]
 
 
 @strawberry.type
 class AllocationMutations:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Compute each enterprise's allowance by a rule, without saving it (regulators; the preview "
@@ -157,25 +147,19 @@ class AllocationMutations:
     )
     async def preview_allocation(self, info: Info, input: InputArgument) -> AllocationPreview:
         actor = actor_of(info)
-        try:
-            result = await plans.preview(actor, **await _arguments(actor, input))
-        except ServiceError as error:
-            return AllocationPreview(errors=_errors(error))
+        result = await plans.preview(actor, **await _arguments(actor, input))
         return AllocationPreview.of(result)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Compute and save a DRAFT plan; nothing changes until it is committed (regulators).",
     )
     async def create_allocation_plan(self, info: Info, input: InputArgument) -> AllocationPlanPayload:
         actor = actor_of(info)
-        try:
-            plan = await plans.create_plan(actor, **await _arguments(actor, input))
-        except ServiceError as error:
-            return AllocationPlanPayload(errors=_errors(error))
+        plan = await plans.create_plan(actor, **await _arguments(actor, input))
         return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Write a DRAFT plan's amounts as the year's initial allowances, freeze it and send each "
@@ -194,15 +178,12 @@ class AllocationMutations:
             str | None, strawberry.argument(description="Why; required to supersede, and audited.")
         ] = None,
     ) -> AllocationPlanPayload:
-        try:
-            plan = await plans.commit_plan(
-                actor_of(info), parse_id(id, "id", "Allocation plan"), supersede=supersede, reason=reason
-            )
-        except ServiceError as error:
-            return AllocationPlanPayload.failed(error)  # type: ignore[return-value]
+        plan = await plans.commit_plan(
+            actor_of(info), parse_id(id, "id", "Allocation plan"), supersede=supersede, reason=reason
+        )
         return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Issue a committed plan's compliance notices, one per enterprise, through the same workflow "
@@ -233,19 +214,16 @@ class AllocationMutations:
             bool, strawberry.argument(description="Whether a surplus may carry over.")
         ] = False,
     ) -> IssueNoticesPayload:
-        try:
-            issued = await plans.issue_notices_for_plan(
-                actor_of(info),
-                info.context.files,
-                parse_id(plan_id, "planId", "Allocation plan"),
-                deadline=deadline,
-                ack_window_hours=ack_window_hours,
-                title=title,
-                body=body,
-                document=document,
-                offset_cap_ratio=offset_cap_ratio,
-                allow_banking=allow_banking,
-            )
-        except ServiceError as error:
-            return IssueNoticesPayload.failed(error)  # type: ignore[return-value]
+        issued = await plans.issue_notices_for_plan(
+            actor_of(info),
+            info.context.files,
+            parse_id(plan_id, "planId", "Allocation plan"),
+            deadline=deadline,
+            ack_window_hours=ack_window_hours,
+            title=title,
+            body=body,
+            document=document,
+            offset_cap_ratio=offset_cap_ratio,
+            allow_banking=allow_banking,
+        )
         return IssueNoticesPayload(issued=len(issued), notices=issued)  # type: ignore[arg-type]

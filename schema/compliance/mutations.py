@@ -10,12 +10,11 @@ from strawberry.types import Info
 from schema.compliance.types import Application, Message, Notice
 from schema.context import actor_of
 from schema.enums import Decision
-from schema.errors import Payload, parse_id
+from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Ratio, Tonnes
 from services.compliance import applications, inbox, notices
 from services.compliance.workflow import Action
-from services.errors import ServiceError
 
 
 @strawberry.input(
@@ -90,46 +89,36 @@ class MessagesPayload(Payload):
 
 @strawberry.type
 class ComplianceMutations:
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Issue a compliance notice (regulator in scope)."
-    )
+    @mutation(permission_classes=AUTHENTICATED, description="Issue a compliance notice (regulator in scope).")
     async def issue_notice(
         self, info: Info, input: Annotated[IssueNoticeInput, strawberry.argument(description="The notice.")]
     ) -> NoticePayload:
-        try:
-            notice = await notices.issue_notice(
-                actor_of(info),
-                info.context.files,
-                enterprise_id=parse_id(input.enterprise_id, "enterpriseId", "Enterprise"),
-                year=input.year,
-                deadline=input.deadline,
-                ack_window_hours=input.ack_window_hours,
-                title=input.title,
-                body=input.body,
-                document=input.document,
-                offset_cap_ratio=input.offset_cap_ratio,
-                allow_banking=input.allow_banking,
-            )
-        except ServiceError as error:
-            return NoticePayload.failed(error)
+        notice = await notices.issue_notice(
+            actor_of(info),
+            info.context.files,
+            enterprise_id=parse_id(input.enterprise_id, "enterpriseId", "Enterprise"),
+            year=input.year,
+            deadline=input.deadline,
+            ack_window_hours=input.ack_window_hours,
+            title=input.title,
+            body=input.body,
+            document=input.document,
+            offset_cap_ratio=input.offset_cap_ratio,
+            allow_banking=input.allow_banking,
+        )
         return NoticePayload(notice=notice)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Confirm receipt of a notice (enterprise). Repeating it is harmless.",
     )
     async def acknowledge_notice(
         self, info: Info, notice_id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")]
     ) -> NoticePayload:
-        try:
-            notice = await notices.acknowledge_notice(
-                actor_of(info), parse_id(notice_id, "noticeId", "Notice")
-            )
-        except ServiceError as error:
-            return NoticePayload.failed(error)
+        notice = await notices.acknowledge_notice(actor_of(info), parse_id(notice_id, "noticeId", "Notice"))
         return NoticePayload(notice=notice)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED, description="Move a notice's deadline later (regulator in scope)."
     )
     async def extend_deadline(
@@ -139,15 +128,12 @@ class ComplianceMutations:
         deadline: Annotated[datetime, strawberry.argument(description="The new deadline, with offset.")],
         reason: Annotated[str, strawberry.argument(description="Why; shown to the enterprise.")],
     ) -> NoticePayload:
-        try:
-            notice = await notices.extend_deadline(
-                actor_of(info), parse_id(notice_id, "noticeId", "Notice"), deadline, reason
-            )
-        except ServiceError as error:
-            return NoticePayload.failed(error)
+        notice = await notices.extend_deadline(
+            actor_of(info), parse_id(notice_id, "noticeId", "Notice"), deadline, reason
+        )
         return NoticePayload(notice=notice)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Submit, or after a rejection resubmit, a compliance application "
@@ -159,23 +145,20 @@ class ComplianceMutations:
         info: Info,
         input: Annotated[SubmitApplicationInput, strawberry.argument(description="The application.")],
     ) -> ApplicationPayload:
-        try:
-            application = await applications.submit_application(
-                actor_of(info),
-                info.context.files,
-                notice_id=parse_id(input.notice_id, "noticeId", "Notice"),
-                verified_emissions=input.verified_emissions,
-                offsets=input.offsets,
-                purchased_allowances=input.purchased_allowances,
-                report=input.report,
-                note=input.note,
-                idempotency_key=input.idempotency_key,
-            )
-        except ServiceError as error:
-            return ApplicationPayload.failed(error)
+        application = await applications.submit_application(
+            actor_of(info),
+            info.context.files,
+            notice_id=parse_id(input.notice_id, "noticeId", "Notice"),
+            verified_emissions=input.verified_emissions,
+            offsets=input.offsets,
+            purchased_allowances=input.purchased_allowances,
+            report=input.report,
+            note=input.note,
+            idempotency_key=input.idempotency_key,
+        )
         return ApplicationPayload(application=application)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED, description="Approve or reject an application (regulator in scope)."
     )
     async def review_application(
@@ -183,18 +166,15 @@ class ComplianceMutations:
         info: Info,
         input: Annotated[ReviewApplicationInput, strawberry.argument(description="The decision.")],
     ) -> ApplicationPayload:
-        try:
-            application = await applications.review_application(
-                actor_of(info),
-                application_id=parse_id(input.application_id, "applicationId", "Application"),
-                decision=Action(input.decision.value),
-                reason=input.reason,
-            )
-        except ServiceError as error:
-            return ApplicationPayload.failed(error)
+        application = await applications.review_application(
+            actor_of(info),
+            application_id=parse_id(input.application_id, "applicationId", "Application"),
+            decision=Action(input.decision.value),
+            reason=input.reason,
+        )
         return ApplicationPayload(application=application)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Mark inbox messages read (enterprise users and regulators; at most 100 ids).",
     )
@@ -203,9 +183,6 @@ class ComplianceMutations:
         info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="Your messages to mark read.")],
     ) -> MessagesPayload:
-        try:
-            numbers = [parse_id(i, "ids", "Message") for i in ids[: inbox.MAX_IDS + 1]]
-            messages = await inbox.mark_read(actor_of(info), numbers)
-        except ServiceError as error:
-            return MessagesPayload.failed(error)
+        numbers = [parse_id(i, "ids", "Message") for i in ids[: inbox.MAX_IDS + 1]]
+        messages = await inbox.mark_read(actor_of(info), numbers)
         return MessagesPayload(messages=messages)

@@ -13,10 +13,10 @@ from schema.energy.types import (
     ImportEnergyRecordsPayload,
     SetEmissionFactorPayload,
 )
+from schema.errors import mutation
 from schema.history.types import RowError, imported
 from schema.permissions import AUTHENTICATED
 from services.energy import factors, ingest, reference_data
-from services.errors import ServiceError
 
 
 def _raw(row: EnergyRecordInput) -> dict[str, str]:
@@ -37,7 +37,7 @@ def _text(value: object) -> str | None:
 
 @strawberry.type
 class EnergyMutations:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Import energy records (at most 1,000 rows; POST a CSV to /import/energy.csv or JSON to "
@@ -55,19 +55,16 @@ class EnergyMutations:
             strawberry.argument(description="Write the good rows even if some are bad (default: none)."),
         ] = False,
     ) -> ImportEnergyRecordsPayload:
-        try:
-            # One row beyond the cap is enough for the service to refuse the call.
-            raw = [_raw(row) for row in rows[: ingest.MAX_ROWS_PER_CALL + 1]]
-            result = await ingest.import_rows(actor_of(info), raw, partial=partial)
-        except ServiceError as error:
-            return ImportEnergyRecordsPayload.failed(error)
+        # One row beyond the cap is enough for the service to refuse the call.
+        raw = [_raw(row) for row in rows[: ingest.MAX_ROWS_PER_CALL + 1]]
+        result = await ingest.import_rows(actor_of(info), raw, partial=partial)
         return ImportEnergyRecordsPayload(
             **imported(result, partial),
             missing_factors=result.missing_factors,
             row_warnings=[RowError.of(e) for e in result.warnings],
         )
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Add an emission factor version (administrators and national regulators). The records it "
@@ -79,26 +76,23 @@ class EnergyMutations:
         info: Info,
         input: Annotated[EmissionFactorInput, strawberry.argument(description="The new version.")],
     ) -> SetEmissionFactorPayload:
-        try:
-            factor = await factors.set_factor(
-                actor_of(info),
-                factors.FactorInput(
-                    energy_type=input.energy_type,
-                    effective_year=input.effective_year,
-                    value=_text(input.value),
-                    region_prefix=input.region_prefix,
-                    unit=input.unit,
-                    net_calorific_value=_text(input.net_calorific_value),
-                    carbon_content=_text(input.carbon_content),
-                    oxidation_rate=_text(input.oxidation_rate),
-                    source=input.source,
-                ),
-            )
-        except ServiceError as error:
-            return SetEmissionFactorPayload.failed(error)
+        factor = await factors.set_factor(
+            actor_of(info),
+            factors.FactorInput(
+                energy_type=input.energy_type,
+                effective_year=input.effective_year,
+                value=_text(input.value),
+                region_prefix=input.region_prefix,
+                unit=input.unit,
+                net_calorific_value=_text(input.net_calorific_value),
+                carbon_content=_text(input.carbon_content),
+                oxidation_rate=_text(input.oxidation_rate),
+                source=input.source,
+            ),
+        )
         return SetEmissionFactorPayload(factor=factor)  # type: ignore[arg-type]
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Add an energy type (administrators and national regulators).",
     )
@@ -117,10 +111,7 @@ class EnergyMutations:
             bool, strawberry.argument(description="False if its use emits nothing unless a factor is set.")
         ] = True,
     ) -> AddEnergyTypePayload:
-        try:
-            created = await reference_data.add_energy_type(
-                actor_of(info), code, name, canonical_unit, emits=emits
-            )
-        except ServiceError as error:
-            return AddEnergyTypePayload.failed(error)
+        created = await reference_data.add_energy_type(
+            actor_of(info), code, name, canonical_unit, emits=emits
+        )
         return AddEnergyTypePayload(energy_type=created)  # type: ignore[arg-type]

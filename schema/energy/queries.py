@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from schema.context import actor_of
@@ -14,12 +13,11 @@ from schema.energy.types import (
     EnergyRecordFilter,
     EnergyTypeInfo,
 )
-from schema.errors import parse_id
+from schema.errors import CodedErrors, parse_id
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
 from services.energy import reference_data
 from services.energy.records import RecordFilter, records
-from services.errors import ServiceError
 
 
 @strawberry.type
@@ -47,6 +45,7 @@ class EnergyQueries:
         )
 
     @strawberry.field(
+        extensions=[CodedErrors()],
         permission_classes=AUTHENTICATED,
         description=(
             "Energy records in your scope, oldest first: an enterprise user sees its own, a regulator its "
@@ -62,22 +61,19 @@ class EnergyQueries:
         first: First = None,
         after: After = None,
     ) -> Connection[EnergyRecord]:
-        try:
-            where = None
-            if filter is not None:
-                where = RecordFilter(
-                    enterprise_id=(
-                        parse_id(filter.enterprise_id, "enterpriseId", "Enterprise")
-                        if filter.enterprise_id is not None
-                        else None
-                    ),
-                    from_period=filter.from_period,
-                    to_period=filter.to_period,
-                    energy_types=filter.energy_types,
-                    source=filter.source,
-                    missing_factor=filter.missing_factor,
-                )
-            query = records(actor_of(info), where)
-        except ServiceError as error:
-            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
+        where = None
+        if filter is not None:
+            where = RecordFilter(
+                enterprise_id=(
+                    parse_id(filter.enterprise_id, "enterpriseId", "Enterprise")
+                    if filter.enterprise_id is not None
+                    else None
+                ),
+                from_period=filter.from_period,
+                to_period=filter.to_period,
+                energy_types=filter.energy_types,
+                source=filter.source,
+                missing_factor=filter.missing_factor,
+            )
+        query = records(actor_of(info), where)
         return await paginate(query, first, after)

@@ -8,12 +8,11 @@ from strawberry.types import Info
 from schema.context import actor_of
 from schema.enterprises.types import Allowance, Enterprise
 from schema.enums import Sector
-from schema.errors import Payload, parse_id
+from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Tonnes
 from services import enterprises
 from services.compliance import allowances
-from services.errors import ServiceError
 
 
 @strawberry.input(description="A new enterprise. Codes are validated (check characters included).")
@@ -47,36 +46,28 @@ class AllowancePayload(Payload):
 
 @strawberry.type
 class EnterpriseMutations:
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Register an enterprise (admin).")
+    @mutation(permission_classes=AUTHENTICATED, description="Register an enterprise (admin).")
     async def create_enterprise(
         self,
         info: Info,
         input: Annotated[CreateEnterpriseInput, strawberry.argument(description="The enterprise.")],
     ) -> EnterprisePayload:
-        try:
-            enterprise = await enterprises.create_enterprise(actor_of(info), **vars(input))
-        except ServiceError as error:
-            return EnterprisePayload.failed(error)
+        enterprise = await enterprises.create_enterprise(actor_of(info), **vars(input))
         return EnterprisePayload(enterprise=enterprise)
 
-    @strawberry.mutation(
-        permission_classes=AUTHENTICATED, description="Correct an enterprise's data (admin)."
-    )
+    @mutation(permission_classes=AUTHENTICATED, description="Correct an enterprise's data (admin).")
     async def update_enterprise(
         self,
         info: Info,
         input: Annotated[UpdateEnterpriseInput, strawberry.argument(description="The changes.")],
     ) -> EnterprisePayload:
-        try:
-            changes = {k: v for k, v in vars(input).items() if k != "id"}
-            enterprise = await enterprises.update_enterprise(
-                actor_of(info), parse_id(input.id, "id", "Enterprise"), **changes
-            )
-        except ServiceError as error:
-            return EnterprisePayload.failed(error)
+        changes = {k: v for k, v in vars(input).items() if k != "id"}
+        enterprise = await enterprises.update_enterprise(
+            actor_of(info), parse_id(input.id, "id", "Enterprise"), **changes
+        )
         return EnterprisePayload(enterprise=enterprise)
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Set an enterprise's initial allowance for a year (regulator in scope). "
         "Editable until a notice for that enterprise and year is issued (then ALLOWANCE_LOCKED).",
@@ -88,10 +79,7 @@ class EnterpriseMutations:
         year: Annotated[int, strawberry.argument(description="Compliance year (2000-2100).")],
         amount: Annotated[Tonnes, strawberry.argument(description="Initial allowance in whole tonnes.")],
     ) -> AllowancePayload:
-        try:
-            allowance = await allowances.set_initial_allowance(
-                actor_of(info), parse_id(enterprise_id, "enterpriseId", "Enterprise"), year, amount
-            )
-        except ServiceError as error:
-            return AllowancePayload.failed(error)
+        allowance = await allowances.set_initial_allowance(
+            actor_of(info), parse_id(enterprise_id, "enterpriseId", "Enterprise"), year, amount
+        )
         return AllowancePayload(allowance=allowance)

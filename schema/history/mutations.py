@@ -6,10 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import actor_of
+from schema.errors import mutation
 from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
 from schema.permissions import AUTHENTICATED
 from services.allocation import history
-from services.errors import ServiceError
 
 
 def _raw(row: HistoricalRowInput) -> dict[str, str]:
@@ -26,7 +26,7 @@ def _raw(row: HistoricalRowInput) -> dict[str, str]:
 
 @strawberry.type
 class HistoryMutations:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description=(
             "Import historical energy use, verified emissions and output (at most 1,000 rows; upload "
@@ -43,10 +43,7 @@ class HistoryMutations:
             strawberry.argument(description="Write the good rows even if some are bad (default: none)."),
         ] = False,
     ) -> ImportHistoricalDataPayload:
-        try:
-            # One row beyond the cap is enough for the service to refuse the call.
-            raw = [_raw(row) for row in rows[: history.MAX_ROWS_PER_CALL + 1]]
-            result = await history.import_rows(actor_of(info), raw, partial=partial)
-        except ServiceError as error:
-            return ImportHistoricalDataPayload.failed(error)
+        # One row beyond the cap is enough for the service to refuse the call.
+        raw = [_raw(row) for row in rows[: history.MAX_ROWS_PER_CALL + 1]]
+        result = await history.import_rows(actor_of(info), raw, partial=partial)
         return ImportHistoricalDataPayload(**imported(result, partial))

@@ -3,20 +3,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from schema.context import actor_of
+from schema.errors import CodedErrors
 from schema.history.types import EmissionTrend, TrendFilter
 from schema.permissions import AUTHENTICATED
 from services.allocation import trend
 from services.enterprises import EnterpriseFilter
-from services.errors import ServiceError
 
 
 @strawberry.type
 class HistoryQueries:
     @strawberry.field(
+        extensions=[CodedErrors()],
         permission_classes=AUTHENTICATED,
         description=(
             "Total verified emissions and energy use per year over the enterprises in your scope, "
@@ -34,9 +34,5 @@ class HistoryQueries:
         ] = None,
     ) -> EmissionTrend:
         where = EnterpriseFilter(**vars(filter)) if filter else None
-        try:
-            result = await trend.emission_trend(actor_of(info), from_year, to_year, where)
-        except ServiceError as error:
-            # A query has no payload to carry it: a coded top-level error, like INVALID_PAGINATION.
-            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
+        result = await trend.emission_trend(actor_of(info), from_year, to_year, where)
         return EmissionTrend.of(result)

@@ -8,11 +8,10 @@ from strawberry.types import Info
 
 from schema.context import actor_of
 from schema.enums import Role
-from schema.errors import Payload, parse_id
+from schema.errors import Payload, mutation, parse_id
 from schema.identity.types import User
 from schema.permissions import AUTHENTICATED
 from services.access import Actor
-from services.errors import ServiceError
 from services.identity import users
 
 
@@ -41,7 +40,7 @@ class UserPayload(Payload):
 
 @strawberry.type
 class IdentityMutations:
-    @strawberry.mutation(
+    @mutation(
         description="Exchange a username and password for a bearer token. A failure never says "
         "whether the user exists (INVALID_CREDENTIALS)."
     )
@@ -52,33 +51,27 @@ class IdentityMutations:
         password: Annotated[str, strawberry.argument(description="Password.")],
     ) -> LoginPayload:
         settings = info.context.settings
-        try:
-            session = await users.login(
-                username, password, secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds
-            )
-        except ServiceError as error:
-            return LoginPayload.failed(error)
+        session = await users.login(
+            username, password, secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds
+        )
         info.context.signed_in = Actor.of(session.user)
         return LoginPayload(token=session.token, expires_at=session.expires_at, user=session.user)
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED, description="Create a user (admin).")
+    @mutation(permission_classes=AUTHENTICATED, description="Create a user (admin).")
     async def create_user(
         self, info: Info, input: Annotated[CreateUserInput, strawberry.argument(description="The account.")]
     ) -> UserPayload:
-        try:
-            enterprise_id = (
-                parse_id(input.enterprise_id, "enterpriseId", "Enterprise")
-                if input.enterprise_id is not None
-                else None
-            )
-            user = await users.create_user(
-                actor_of(info),
-                username=input.username,
-                password=input.password,
-                role=input.role,
-                region_prefix=input.region_prefix,
-                enterprise_id=enterprise_id,
-            )
-        except ServiceError as error:
-            return UserPayload.failed(error)
+        enterprise_id = (
+            parse_id(input.enterprise_id, "enterpriseId", "Enterprise")
+            if input.enterprise_id is not None
+            else None
+        )
+        user = await users.create_user(
+            actor_of(info),
+            username=input.username,
+            password=input.password,
+            role=input.role,
+            region_prefix=input.region_prefix,
+            enterprise_id=enterprise_id,
+        )
         return UserPayload(user=user)

@@ -3,20 +3,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from schema.context import actor_of
+from schema.errors import CodedErrors
 from schema.pagination import DEFAULT_PAGE, After, First
 from schema.permissions import AUTHENTICATED
 from schema.statistics.types import StatisticsConnection, StatisticsDimension, StatisticsFilterInput
-from services.errors import ServiceError
 from services.statistics import query as statistics
 
 
 @strawberry.type
 class StatisticsQueries:
     @strawberry.field(
+        extensions=[CodedErrors()],
         permission_classes=AUTHENTICATED,
         description=(
             "Energy use, emissions and compliance figures (统计与分析) of the enterprises in your scope, "
@@ -45,9 +45,5 @@ class StatisticsQueries:
     ) -> StatisticsConnection:
         where = filter.to_service() if filter else statistics.StatisticsFilter()
         size = DEFAULT_PAGE if first is None else first
-        try:
-            page = await statistics.page(actor_of(info), group_by, where, size, after)
-        except ServiceError as error:
-            # A query has no payload to carry it: a coded top-level error, like INVALID_PAGINATION.
-            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
+        page = await statistics.page(actor_of(info), group_by, where, size, after)
         return StatisticsConnection.of(page)

@@ -9,10 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import actor_of
-from schema.errors import Payload, parse_id
+from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.tokens.types import ApiToken, TokenScope
-from services.errors import ServiceError
 from services.identity import api_tokens
 
 
@@ -42,7 +41,7 @@ class ApiTokenPayload(Payload):
 
 @strawberry.type
 class TokenMutations:
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Create an API token acting with your scope on its scope's routes (at most 20 "
         "active a user: TOO_MANY_ITEMS).",
@@ -52,13 +51,10 @@ class TokenMutations:
         info: Info,
         input: Annotated[CreateApiTokenInput, strawberry.argument(description="The token.")],
     ) -> CreateApiTokenPayload:
-        try:
-            token, secret = await api_tokens.create(actor_of(info), input.name, input.scope, input.expires_at)
-        except ServiceError as error:
-            return CreateApiTokenPayload.failed(error)
+        token, secret = await api_tokens.create(actor_of(info), input.name, input.scope, input.expires_at)
         return CreateApiTokenPayload(token=token, secret=secret)  # type: ignore[arg-type]
 
-    @strawberry.mutation(
+    @mutation(
         permission_classes=AUTHENTICATED,
         description="Revoke one of your API tokens (an admin: anyone's); it stops working at once. "
         "Twice gives TOKEN_ALREADY_REVOKED.",
@@ -66,8 +62,5 @@ class TokenMutations:
     async def revoke_api_token(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The token.")]
     ) -> ApiTokenPayload:
-        try:
-            token = await api_tokens.revoke(actor_of(info), parse_id(id, "id", "API token"))
-        except ServiceError as error:
-            return ApiTokenPayload.failed(error)
+        token = await api_tokens.revoke(actor_of(info), parse_id(id, "id", "API token"))
         return ApiTokenPayload(token=token)  # type: ignore[arg-type]

@@ -30,10 +30,11 @@ from models import (
     Role,
 )
 from services.access import Actor, enterprise_scope, require_role
-from services.allocation.trend import coefficient_for, coefficient_table
+from services.energy.tce import coefficient_for, coefficient_table
 from services.enterprises import EnterpriseFilter, matching
 from services.errors import ErrorCode, ServiceError
 from services.rows import RowError
+from services.sql import Binder
 from services.values import MAX_ID, whole_tonnes
 from services.values import ratio as parse_ratio
 from services.values import year as valid_year
@@ -283,41 +284,29 @@ async def _average_energy_tce(ids: list[int], years: list[int]) -> dict[int, Dec
         )
     connection = Tortoise.get_connection("default")
     postgres = connection.capabilities.dialect == "postgres"
-    mark = _placeholders(connection.capabilities.dialect)
 
     async def fetch(chunk: list[int]) -> list[dict]:
-        params: list[object] = []
+        mark = Binder(postgres)
         cases = []
-        # Marks are made in the order they appear in the SQL: SQLite binds by position.
         for energy_type, year, coefficient in pairs:
-            when = f"WHEN energy_type_id = {mark(params, energy_type)} AND year = {mark(params, year)}"
+            when = f"WHEN energy_type_id = {mark(energy_type)} AND year = {mark(year)}"
             if postgres:
-                cases.append(f"{when} THEN CAST({mark(params, coefficient)} AS NUMERIC)")
+                cases.append(f"{when} THEN CAST({mark(coefficient)} AS NUMERIC)")
             else:
-                cases.append(f"{when} THEN CAST({mark(params, float(coefficient))} AS REAL)")  # type: ignore[arg-type]
-        id_list = ", ".join(mark(params, i) for i in chunk)
-        year_list = ", ".join(mark(params, y) for y in years)
+                cases.append(f"{when} THEN CAST({mark(float(coefficient))} AS REAL)")
+        id_list = ", ".join(mark(i) for i in chunk)
+        year_list = ", ".join(mark(y) for y in years)
         micro = f"ROUND(quantity * (CASE {' '.join(cases)} ELSE 0 END) * 1000000)"
         sql = (
             f"SELECT enterprise_id, SUM({micro if postgres else f'CAST({micro} AS INTEGER)'}) AS micro, "
             f"COUNT(DISTINCT year) AS reported FROM historical_energy "
             f"WHERE enterprise_id IN ({id_list}) AND year IN ({year_list}) GROUP BY enterprise_id"
         )
-        return await connection.execute_query_dict(sql, params)
+        return await connection.execute_query_dict(sql, mark.params)
 
     rows = await _per_chunk(ids, fetch) if pairs else []
     found = {row["enterprise_id"]: Decimal(int(row["micro"])) / 1_000_000 / row["reported"] for row in rows}
     return {i: found.get(i) for i in ids}
-
-
-def _placeholders(dialect: str):
-    """Bind values with the driver's placeholder style: $1.. on asyncpg, ? on SQLite."""
-
-    def mark(params: list[object], value: object) -> str:
-        params.append(value)
-        return f"${len(params)}" if dialect == "postgres" else "?"
-
-    return mark
 
 
 async def _benchmark(year: int, ids: list[int], total: int | None, parameters: Parameters) -> Allocation:
@@ -439,6 +428,11 @@ class DirectTableError(ServiceError):
     def __init__(self, lines: list[RowError]) -> None:
         super().__init__(lines[0].code, f"{len(lines)} bad line(s) in the DIRECT table", "directCsv")
         self.lines = lines
+
+    def parts(self) -> list[ServiceError]:
+        return [
+            ServiceError(line.code, f"line {line.line}: {line.message}", self.field) for line in self.lines
+        ]
 
 
 async def direct_table(actor: Actor, data: bytes) -> tuple[tuple[int, int], ...]:

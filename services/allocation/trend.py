@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from tortoise.functions import Count, Sum
 
-from models import HistoricalEmission, HistoricalEnergy, TceCoefficient
+from models import HistoricalEmission, HistoricalEnergy
 from services.access import Actor, enterprise_scope
+from services.energy.tce import coefficient_for, coefficient_table
 from services.enterprises import EnterpriseFilter, matching
 from services.errors import ErrorCode, ServiceError
 
@@ -134,25 +135,3 @@ async def emission_trend(
     with_data = [p for p in points if p.emissions is not None]
     fit = fit_line([p.year for p in with_data], [float(p.emissions or 0) for p in with_data])
     return Trend(points, fit, sorted(missing))
-
-
-async def coefficient_table() -> dict[str, list[tuple[int, Decimal]]]:
-    """Every tce coefficient version, per energy type, oldest first."""
-    table: dict[str, list[tuple[int, Decimal]]] = {}
-    for code, year, value in (
-        await TceCoefficient.all()
-        .order_by("effective_year")
-        .values_list("energy_type_id", "effective_year", "value")
-    ):
-        table.setdefault(code, []).append((year, Decimal(str(value))))
-    return table
-
-
-def coefficient_for(table: dict[str, list[tuple[int, Decimal]]], code: str, year: int) -> Decimal | None:
-    """The latest version effective in or before `year`; the earliest if all are later
-    (a historical year before the standard still needs a conversion), None if there is none."""
-    versions = table.get(code)
-    if not versions:
-        return None
-    effective = [value for since, value in versions if since <= year]
-    return effective[-1] if effective else versions[0][1]

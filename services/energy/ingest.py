@@ -27,9 +27,9 @@ from tortoise import Tortoise
 from models import EnergyRecord, EnergySource, EnergyType, Role
 from services import rows as row_import
 from services.access import Actor, require_role
-from services.allocation.trend import coefficient_for, coefficient_table
 from services.energy import aggregates
 from services.energy.factors import MICRO, SCALE, FactorTable, apply, load_table, scaled
+from services.energy.tce import coefficient_for, coefficient_table
 from services.energy.units import to_canonical
 from services.errors import ErrorCode, ServiceError
 from services.live import jobs

@@ -38,6 +38,7 @@ from services.access import Actor
 from services.codes import validate_region_prefix
 from services.energy.factors import millionths
 from services.errors import ErrorCode, ServiceError
+from services.sql import Binder
 from services.values import MAX_ID
 
 MAX_PAGE = 100  # a GraphQL page; the export reads larger ones through stream()
@@ -174,19 +175,6 @@ APPROVED_PART = {
 OWNER = "@owner"  # stands for the part's enterprise id column in the enterprise conditions
 
 
-class _Binder:
-    """Numbered placeholders ($1 on asyncpg, ?1 on SQLite), so that a mark can be used in
-    every part of the UNION with its value bound once (the scope, the filter's ids)."""
-
-    def __init__(self, postgres: bool) -> None:
-        self.postgres = postgres
-        self.params: list[object] = []
-
-    def __call__(self, value: object) -> str:
-        self.params.append(value)
-        return f"${len(self.params)}" if self.postgres else f"?{len(self.params)}"
-
-
 @dataclass(frozen=True)
 class _Query:
     """One statistics query, validated; builds and runs the SQL of its pages.
@@ -221,7 +209,7 @@ class _Query:
 
     # -- the statements ------------------------------------------------------------------
 
-    def main(self, bind: _Binder, after: tuple[Any, ...] | None, limit: int) -> str:
+    def main(self, bind: Binder, after: tuple[Any, ...] | None, limit: int) -> str:
         """The page's groups (and one more, to tell whether a page follows): a row per group,
         or per group and energy type when `by_type`."""
         names, limit_mark = self.names, bind(limit)
@@ -265,7 +253,7 @@ class _Query:
         order = ", ".join(f"r.k_{k.name}" for k in self.keys)
         return f"SELECT {', '.join(columns)} FROM ({page}) r {' '.join(joins)}{where} ORDER BY {order}"
 
-    def breakdown(self, bind: _Binder, after: tuple[Any, ...] | None, last: tuple[Any, ...]) -> str:
+    def breakdown(self, bind: Binder, after: tuple[Any, ...] | None, last: tuple[Any, ...]) -> str:
         """Energy per type of a WIDE page's groups only: those after `after` up to `last`."""
         columns = self._columns("energy")
         conditions = self._energy_conditions(bind, self._enterprise_conditions(bind), after)
@@ -278,7 +266,7 @@ class _Query:
             f"GROUP BY {columns}, m.energy_type_id, t.canonical_unit"
         )
 
-    def _energy_part(self, bind: _Binder, enterprises: list[str], after: tuple[Any, ...] | None) -> str:
+    def _energy_part(self, bind: Binder, enterprises: list[str], after: tuple[Any, ...] | None) -> str:
         figures = dict(ENERGY_PART)
         select, group = self._select_keys("energy"), self._columns("energy")
         if self.by_type:
@@ -292,7 +280,7 @@ class _Query:
         )
 
     def _compliance_parts(
-        self, bind: _Binder, enterprises: list[str], after: tuple[Any, ...] | None
+        self, bind: Binder, enterprises: list[str], after: tuple[Any, ...] | None
     ) -> list[str]:
         select, columns = self._select_keys("compliance"), self._columns("compliance")
         if self.by_type:
@@ -334,7 +322,7 @@ class _Query:
         return ", ".join(str(getattr(k, part)) for k in self.keys)
 
     def _energy_conditions(
-        self, bind: _Binder, enterprises: list[str], after: tuple[Any, ...] | None
+        self, bind: Binder, enterprises: list[str], after: tuple[Any, ...] | None
     ) -> list[str]:
         conditions = [c.replace(OWNER, "m.enterprise_id") for c in enterprises]
         start, end = self.where.from_, self.where.to
@@ -361,7 +349,7 @@ class _Query:
             conditions.append(f"({self._columns('energy')}) > ({', '.join(bind(v) for v in after)})")
         return conditions
 
-    def _enterprise_conditions(self, bind: _Binder) -> list[str]:
+    def _enterprise_conditions(self, bind: Binder) -> list[str]:
         """The caller's scope (as services.access.enterprise_scope), then the filter; OWNER
         stands for the part's enterprise id column, `e` is the enterprise where joined."""
         conditions: list[str] = []
@@ -393,7 +381,7 @@ class _Query:
 
     async def _fetch(self, connection: BaseDBAsyncClient, size: int, after: tuple[Any, ...] | None) -> Page:
         postgres = connection.capabilities.dialect == "postgres"
-        bind = _Binder(postgres)
+        bind = Binder(postgres)
         groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for record in await connection.execute_query_dict(self.main(bind, after, size + 1), bind.params):
             groups.setdefault(self._key_of(record), []).append(record)
@@ -403,7 +391,7 @@ class _Query:
         type_column = "k_energy_type" if self.typed else "energy_type"
         records = [record for key in keys for record in groups[key]]
         if not self.by_type:
-            bind = _Binder(postgres)
+            bind = Binder(postgres)
             records = await connection.execute_query_dict(self.breakdown(bind, after, keys[-1]), bind.params)
         energy: dict[tuple[Any, ...], list[EnergyUse]] = {}
         for record in records:
@@ -468,12 +456,12 @@ def _where(conditions: list[str]) -> str:
     return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
-def _prefix(column: str, prefix: str, bind: _Binder) -> str:
+def _prefix(column: str, prefix: str, bind: Binder) -> str:
     # substr, not LIKE: a prefix needs no escaping and reads the same on both databases.
     return f"substr({column}, 1, {len(prefix)}) = {bind(prefix)}"
 
 
-def _in(column: str, values: Sequence[object], bind: _Binder) -> str:
+def _in(column: str, values: Sequence[object], bind: Binder) -> str:
     if not values:
         return "1 = 0"  # an empty list selects nothing
     return f"{column} IN ({', '.join(bind(v) for v in values)})"
