@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CODE   := api cli core schema services models workers tests bench
 
 .PHONY: install run test lint schema clean
 
@@ -22,9 +23,13 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+## Style, types and layers: what CI runs before the tests.
 lint: install
-	$(BIN)/ruff check api cli core schema services models workers tests bench
-	$(BIN)/ruff format --check api cli core schema services models workers tests bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy --strict core models services
+	$(BIN)/mypy api cli schema workers tests bench
+	$(BIN)/lint-imports
 
 ## Reprint the committed GraphQL schema after changing the code.
 schema: install

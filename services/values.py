@@ -17,8 +17,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 MAX_TONNES = 10**12  # far above any real allowance, far below a BIGINT
 MAX_ID = 2**31 - 1  # primary keys are 32-bit INTEGER columns; a larger id is an error on PostgreSQL
 
+# A number as a client sent it (JSON number, string, or a Decimal from the CLI): parsed here.
+Raw = str | int | float | Decimal
 
-def whole_tonnes(value: object, field: str) -> int:
+
+def whole_tonnes(value: Raw, field: str) -> int:
     """Whole tonnes of CO2, >= 0. Accepts an int or a numeric string ("1200", "1200.0")."""
     if isinstance(value, bool) or (isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip())):
         raise ServiceError(
@@ -43,7 +46,7 @@ def whole_tonnes(value: object, field: str) -> int:
     return int(number)
 
 
-def ratio(value: object, field: str) -> Decimal:
+def ratio(value: Raw, field: str) -> Decimal:
     """A fraction between 0 and 1 with at most 4 decimals (e.g. the 0.05 offset cap)."""
     try:
         number = Decimal(str(value).strip())
