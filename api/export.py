@@ -15,7 +15,7 @@ Query parameters mirror the GraphQL `statistics` query:
 Send `Authorization: Bearer <token>`: an EXPORT API token, or a session token (a browser
 download). The rows are the caller's scope, exactly as in GraphQL. A missing or refused token
 is 401; a bad parameter is 400 {"code", "field", "message"}, decided before the first byte of
-the body, which is then streamed page by page from services.statistics.query.stream.
+the body, which is then streamed page by page from services.statistics.sql.stream.
 
 CSV (text/csv; charset=utf-8), one header row, snake_case:
     the key columns of the grouping, in groupBy order (YEAR: year; QUARTER: year, quarter;
@@ -57,8 +57,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from api.auth import authenticate_api
 from models import EnergyType, Sector, TokenScope
 from services.errors import ErrorCode, ServiceError, not_found
-from services.statistics import query as statistics
-from services.statistics.query import Dimension, Row, StatisticsFilter
+from services.statistics import sql as statistics
+from services.statistics.sql import Dimension, Row, StatisticsFilter
 from services.values import MAX_ID
 
 STATISTICS_CSV = "/export/statistics.csv"

@@ -10,7 +10,7 @@ from schema.errors import CodedErrors
 from schema.pagination import DEFAULT_PAGE, After, First
 from schema.permissions import AUTHENTICATED
 from schema.statistics.types import StatisticsConnection, StatisticsDimension, StatisticsFilterInput
-from services.statistics import query as statistics
+from services.statistics import sql as statistics
 
 
 @strawberry.type

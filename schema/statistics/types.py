@@ -11,7 +11,7 @@ from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
-from services.statistics import query as statistics
+from services.statistics import sql as statistics
 
 StatisticsDimension = strawberry.enum(
     statistics.Dimension,

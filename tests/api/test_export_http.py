@@ -21,8 +21,8 @@ from services.compliance.documents import FileStore
 from services.compliance.workflow import Action
 from services.energy import aggregates, ingest
 from services.identity import api_tokens
-from services.statistics import query as statistics
-from services.statistics.query import Dimension, Row, StatisticsFilter
+from services.statistics import sql as statistics
+from services.statistics.sql import Dimension, Row, StatisticsFilter
 from tests.conftest import World, token_for
 from tests.schema.allocation_support import many_enterprises
 from tests.services.conftest import fast_password_hashing  # noqa: F401

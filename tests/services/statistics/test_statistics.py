@@ -33,8 +33,8 @@ from services.codes import make_credit_code
 from services.energy import aggregates
 from services.energy import ingest as energy_ingest
 from services.errors import ErrorCode
-from services.statistics import query as statistics
-from services.statistics.query import Dimension, Row, StatisticsFilter
+from services.statistics import sql as statistics
+from services.statistics.sql import Dimension, Row, StatisticsFilter
 from tests.conftest import World
 from tests.services.cycle import fails_with
 
