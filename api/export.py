@@ -15,7 +15,7 @@ Query parameters mirror the GraphQL `statistics` query:
 Send `Authorization: Bearer <token>`: an EXPORT API token, or a session token (a browser
 download). The rows are the caller's scope, exactly as in GraphQL. A missing or refused token
 is 401; a bad parameter is 400 {"code", "field", "message"}, decided before the first byte of
-the body, which is then streamed page by page from services.statistics.query.stream.
+the body, which is then streamed page by page from services.statistics.page.stream.
 
 CSV (text/csv; charset=utf-8), one header row, snake_case:
     the key columns of the grouping, in groupBy order (YEAR: year; QUARTER: year, quarter;
@@ -57,8 +57,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from api.auth import authenticate_api
 from models import EnergyType, Sector, TokenScope
 from services.errors import ErrorCode, ServiceError, not_found
-from services.statistics import query as statistics
-from services.statistics.query import Dimension, Row, StatisticsFilter
+from services.statistics.dimensions import Dimension, StatisticsFilter
+from services.statistics.page import Row, stream
 from services.values import MAX_ID
 
 STATISTICS_CSV = "/export/statistics.csv"
@@ -117,7 +117,7 @@ async def _export(request: Request, render: Render) -> Response:
         )
     try:
         group_by, where = _parameters(request.query_params)
-        rows = statistics.stream(actor, group_by, where, PAGE)
+        rows = stream(actor, group_by, where, PAGE)
         # The service checks its input when the first row is asked for: ask now, so whatever it
         # refuses is a 400 rather than a broken download.
         first = await anext(rows, None)

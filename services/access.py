@@ -1,9 +1,11 @@
 """Who is acting and what they may see.
 
-Every read and write of tenant data goes through these filters, so a nested
-field or a mutation cannot reach past the caller's scope: an enterprise user
-sees its own enterprise, a regulator the enterprises whose region code starts
-with its prefix, an admin everything.
+Every read and write of tenant data goes through the scope rule, so a nested field, a
+mutation, a statistic or an event cannot reach past the caller's scope: an enterprise user
+sees its own enterprise, a regulator the enterprises whose region code starts with its
+prefix, an admin everything. The rule has one form per place it is applied, side by side
+here: `sees` in Python, `enterprise_scope` for the ORM and `scope_conditions` for raw SQL
+(tests/services/test_access.py shows that they agree).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from tortoise.expressions import Q
 
 from models import Enterprise, Role, User
 from services.errors import permission_denied
+from services.sql import Binder, starts_with
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,16 @@ class Actor:
         return cls(user.id, user.username, user.role, user.region_prefix, user.enterprise_id)
 
     def sees_enterprise(self, enterprise: Enterprise) -> bool:
-        if self.role == Role.ADMIN:
-            return True
-        if self.role == Role.ENTERPRISE:
-            return enterprise.id == self.enterprise_id
-        return enterprise.region_code.startswith(self.region_prefix)
+        return sees(self, enterprise.id, enterprise.region_code)
+
+
+def sees(actor: Actor, enterprise_id: int | None, region_code: str) -> bool:
+    """Whether the actor may see what belongs to this enterprise (by its id and region code)."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.ENTERPRISE:
+        return enterprise_id == actor.enterprise_id
+    return region_code.startswith(actor.region_prefix)
 
 
 def enterprise_scope(actor: Actor, via: str = "") -> Q:
@@ -46,10 +54,21 @@ def enterprise_scope(actor: Actor, via: str = "") -> Q:
     if actor.role == Role.ADMIN:
         return Q()
     if actor.role == Role.ENTERPRISE:
-        return Q(**{f"{via}_id" if via else "id": actor.enterprise_id or -1})
+        # join_type named: else mypy matches the lookup's int against it (a str) and objects.
+        return Q(join_type=Q.AND, **{f"{via}_id" if via else "id": actor.enterprise_id or -1})
     if not actor.region_prefix:
         return Q()
     return Q(**{f"{prefix}region_code__startswith": actor.region_prefix})
+
+
+def scope_conditions(actor: Actor, bind: Binder, enterprise_id: str, region_code: str) -> list[str]:
+    """The SQL conditions selecting rows of the enterprises the actor may see (none: every
+    row), given the SQL expressions of a row's enterprise id and its enterprise's region code."""
+    if actor.role == Role.ENTERPRISE:
+        return [f"{enterprise_id} = {bind(actor.enterprise_id or -1)}"]
+    if actor.role == Role.REGULATOR and actor.region_prefix:
+        return [starts_with(region_code, actor.region_prefix, bind)]
+    return []
 
 
 def require_role(actor: Actor, *roles: Role) -> None:

@@ -19,3 +19,9 @@ class Binder:
     def __call__(self, value: SqlValue) -> str:
         self.params.append(value)
         return f"${len(self.params)}" if self.postgres else f"?{len(self.params)}"
+
+
+def starts_with(column: str, prefix: str, bind: Binder) -> str:
+    """`column` begins with `prefix`. substr, not LIKE: a prefix needs no escaping and reads the
+    same on both databases."""
+    return f"substr({column}, 1, {len(prefix)}) = {bind(prefix)}"

@@ -10,7 +10,8 @@ from schema.errors import CodedErrors
 from schema.pagination import DEFAULT_PAGE, After, First
 from schema.permissions import AUTHENTICATED
 from schema.statistics.types import StatisticsConnection, StatisticsDimension, StatisticsFilterInput
-from services.statistics import query as statistics
+from services.statistics.dimensions import StatisticsFilter
+from services.statistics.page import page
 
 
 @strawberry.type
@@ -43,7 +44,6 @@ class StatisticsQueries:
         first: First = None,
         after: After = None,
     ) -> StatisticsConnection:
-        where = filter.to_service() if filter else statistics.StatisticsFilter()
+        where = filter.to_service() if filter else StatisticsFilter()
         size = DEFAULT_PAGE if first is None else first
-        page = await statistics.page(actor_of(info), group_by, where, size, after)
-        return StatisticsConnection.of(page)
+        return StatisticsConnection.of(await page(actor_of(info), group_by, where, size, after))

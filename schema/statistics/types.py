@@ -11,10 +11,11 @@ from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
-from services.statistics import query as statistics
+from services.statistics.dimensions import MAX_ENTERPRISE_IDS, Dimension, StatisticsFilter
+from services.statistics.page import Page, Row
 
 StatisticsDimension = strawberry.enum(
-    statistics.Dimension,
+    Dimension,
     name="StatisticsDimension",
     description=(
         "What statistics rows are grouped by. YEAR: the year; QUARTER: year and quarter; MONTH: year "
@@ -57,7 +58,7 @@ class StatisticsFilterInput:
     sector: Sector | None = strawberry.field(default=None, description="ETS sector.")
     enterprise_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
-        description=f"Only these enterprises (at most {statistics.MAX_ENTERPRISE_IDS}); ids outside your scope match nothing.",
+        description=f"Only these enterprises (at most {MAX_ENTERPRISE_IDS}); ids outside your scope match nothing.",
     )
     energy_types: list[str] | None = strawberry.field(
         default=None,
@@ -67,12 +68,12 @@ class StatisticsFilterInput:
         ),
     )
 
-    def to_service(self) -> statistics.StatisticsFilter:
+    def to_service(self) -> StatisticsFilter:
         ids = None
         if self.enterprise_ids is not None:
             # A malformed id is simply an enterprise that does not exist: it matches nothing.
             ids = [int(i) if str(i).isdigit() else 0 for i in self.enterprise_ids]
-        return statistics.StatisticsFilter(
+        return StatisticsFilter(
             from_=self.from_,
             to=self.to,
             region_prefix=self.region_prefix,
@@ -151,7 +152,7 @@ class StatisticsRow:
         return await info.context.loaders.enterprise_by_id.load(self.enterprise_id)
 
     @classmethod
-    def of(cls, row: statistics.Row) -> StatisticsRow:
+    def of(cls, row: Row) -> StatisticsRow:
         return cls(
             year=row.year,
             quarter=row.quarter,
@@ -198,7 +199,7 @@ class StatisticsConnection:
     page_info: PageInfo = strawberry.field(description="How to get the next page.")
 
     @classmethod
-    def of(cls, page: statistics.Page) -> StatisticsConnection:
+    def of(cls, page: Page) -> StatisticsConnection:
         edges = [StatisticsEdge(cursor=row.cursor, node=StatisticsRow.of(row)) for row in page.rows]
         return cls(
             edges=edges,

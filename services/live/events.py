@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from models import Alarm, Application, ApplicationStatus, Enterprise, Message, Notice, Role
-from services.access import Actor
+from services.access import Actor, sees
 
 
 class EventType(StrEnum):
@@ -125,17 +125,19 @@ async def region_of(enterprise_id: int) -> str:
 
 
 def visible_to(event: Event, actor: Actor) -> bool:
-    """Checked for every event at delivery: subscribing proves nothing about later events."""
+    """Checked for every event at delivery: subscribing proves nothing about later events.
+
+    An event reaches whoever sees its enterprise (services.access.sees), narrowed by type: a
+    message reaches one side of its conversation only (regulators or the enterprise, no
+    admin), an alarm the regulators and admins, never the enterprise."""
     if event.type == EventType.RESYNC:
         return True
-    region = event.region_code or ""
-    in_region = actor.role == Role.REGULATOR and region.startswith(actor.region_prefix)
-    own = actor.role == Role.ENTERPRISE and actor.enterprise_id == event.enterprise_id
+    seen = sees(actor, event.enterprise_id, event.region_code or "")
     if event.type == EventType.MESSAGE_CREATED:
-        return in_region if event.data.get("toRegulators") else own
+        return seen and actor.role == (Role.REGULATOR if event.data.get("toRegulators") else Role.ENTERPRISE)
     if event.type == EventType.ALARM_RAISED:
-        return in_region or actor.role == Role.ADMIN
-    return own or in_region or actor.role == Role.ADMIN
+        return seen and actor.role != Role.ENTERPRISE
+    return seen
 
 
 NOTICE_EVENTS = frozenset(

@@ -15,14 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
+from api import export as export_routes
 from models import ApiToken, EnergyMonthly, EnergyType, Enterprise, TokenScope, User
 from services.access import Actor
 from services.compliance.documents import FileStore
 from services.compliance.workflow import Action
 from services.energy import aggregates, ingest
 from services.identity import api_tokens
-from services.statistics import query as statistics
-from services.statistics.query import Dimension, Row, StatisticsFilter
+from services.statistics.dimensions import Dimension, StatisticsFilter
+from services.statistics.page import Row, stream
 from tests.conftest import World, token_for
 from tests.schema.allocation_support import many_enterprises
 from tests.services.conftest import fast_password_hashing  # noqa: F401
@@ -114,7 +115,7 @@ def table(response: httpx.Response) -> list[dict[str, str]]:
 
 
 async def rows_of(actor: Actor, group_by: list[Dimension], where: StatisticsFilter) -> list[Row]:
-    return [row async for row in statistics.stream(actor, group_by, where)]
+    return [row async for row in stream(actor, group_by, where)]
 
 
 async def every_type() -> list[tuple[str, str]]:
@@ -498,7 +499,7 @@ async def get_in_messages(app: Any, path: str, query: str, headers: dict[str, st
         "state": {},
     }
     rows_read = 0
-    real_stream = statistics.stream
+    real_stream = export_routes.stream
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         nonlocal rows_read
@@ -506,11 +507,11 @@ async def get_in_messages(app: Any, path: str, query: str, headers: dict[str, st
             rows_read += 1
             yield row
 
-    statistics.stream = counted  # type: ignore[assignment]
+    export_routes.stream = counted  # type: ignore[assignment]
     try:
         await app(scope, receive, send)
     finally:
-        statistics.stream = real_stream  # type: ignore[assignment]
+        export_routes.stream = real_stream  # type: ignore[assignment]
     return messages
 
 

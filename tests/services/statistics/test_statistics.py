@@ -33,8 +33,8 @@ from services.codes import make_credit_code
 from services.energy import aggregates
 from services.energy import ingest as energy_ingest
 from services.errors import ErrorCode
-from services.statistics import query as statistics
-from services.statistics.query import Dimension, Row, StatisticsFilter
+from services.statistics.dimensions import Dimension, StatisticsFilter
+from services.statistics.page import EnergyUse, Row, page, stream
 from tests.conftest import World
 from tests.services.cycle import fails_with
 
@@ -389,13 +389,13 @@ async def every_page(
     rows: list[dict[str, Any]] = []
     after = None
     for _ in range(1000):  # a cursor that does not move on would loop forever
-        page = await statistics.page(actor, group_by, where, size, after)
-        assert len(page.rows) <= size
-        rows += [shape(r) for r in page.rows]
-        if not page.has_next_page:
+        result = await page(actor, group_by, where, size, after)
+        assert len(result.rows) <= size
+        rows += [shape(r) for r in result.rows]
+        if not result.has_next_page:
             return rows
-        assert len(page.rows) == size, "a short page must be the last"
-        after = page.rows[-1].cursor
+        assert len(result.rows) == size, "a short page must be the last"
+        after = result.rows[-1].cursor
     raise AssertionError("more than 1,000 pages: the cursor does not move on")
 
 
@@ -429,7 +429,7 @@ async def test_reading_the_rows_one_by_one_or_a_hundred_at_a_time_gives_the_same
     expected = dataset.expected(group_by)
     assert await every_page(dataset.national, group_by, size=1) == expected
     assert await every_page(dataset.national, group_by, size=100) == expected
-    streamed = [shape(r) async for r in statistics.stream(dataset.national, group_by, StatisticsFilter(), 7)]
+    streamed = [shape(r) async for r in stream(dataset.national, group_by, StatisticsFilter(), 7)]
     assert streamed == expected
 
 
@@ -620,14 +620,12 @@ async def test_1000_mwh_of_electricity_in_2022_emit_570_3_t(world: World) -> Non
          "quantity": "400", "unit": "MWh", "source": ""},
     ]  # fmt: skip
     await ingest(regulator, rows)
-    page = await statistics.page(regulator, [D.YEAR, D.ENERGY_TYPE], StatisticsFilter(), 10, None)
-    [row] = page.rows
+    result = await page(regulator, [D.YEAR, D.ENERGY_TYPE], StatisticsFilter(), 10, None)
+    [row] = result.rows
     assert (row.year, row.energy_type, row.emissions) == (2022, "ELECTRICITY", Decimal("570.3"))
     assert row.energy_tce == Decimal("122.9")  # 0.1229 tce/MWh (GB/T 2589)
-    assert row.energy == [
-        statistics.EnergyUse("ELECTRICITY", "MWh", Decimal(1000), Decimal("122.9"), Decimal("570.3"))
-    ]
-    assert row.records_missing_factor == 0 and not page.has_next_page
+    assert row.energy == [EnergyUse("ELECTRICITY", "MWh", Decimal(1000), Decimal("122.9"), Decimal("570.3"))]
+    assert row.records_missing_factor == 0 and not result.has_next_page
 
 
 async def test_30_fulfilled_of_100_due_is_a_compliance_rate_of_0_3(world: World) -> None:
@@ -653,12 +651,12 @@ async def test_30_fulfilled_of_100_due_is_a_compliance_rate_of_0_3(world: World)
             for n, status in enumerate(statuses)
         ]
     )
-    [row] = (await statistics.page(regulator, [D.PROVINCE], StatisticsFilter(), 10, None)).rows
+    [row] = (await page(regulator, [D.PROVINCE], StatisticsFilter(), 10, None)).rows
     assert (row.notices_due, row.notices_fulfilled, row.notices_overdue) == (100, 30, 20)
     assert row.compliance_rate == Decimal("0.3")
     assert (row.allowances, row.verified_emissions, row.surplus, row.energy) == (0, None, None, [])
     # Per year: 3 of 10 fulfilled in 2015, 2016 and 2017, none after.
-    years = (await statistics.page(regulator, [D.YEAR], StatisticsFilter(), 20, None)).rows
+    years = (await page(regulator, [D.YEAR], StatisticsFilter(), 20, None)).rows
     assert [(r.year, r.compliance_rate) for r in years][:4] == [
         (2015, Decimal(1)),
         (2016, Decimal(1)),
@@ -678,7 +676,7 @@ async def test_a_rate_that_does_not_divide_evenly_is_rounded_to_4_decimals(world
             for y, s in [(2020, NoticeStatus.FULFILLED), (2021, NoticeStatus.ISSUED), (2022, NoticeStatus.FULFILLED)]
         ]
     )  # fmt: skip
-    [row] = (await statistics.page(regulator, [D.ENTERPRISE], StatisticsFilter(), 10, None)).rows
+    [row] = (await page(regulator, [D.ENTERPRISE], StatisticsFilter(), 10, None)).rows
     assert row.compliance_rate == Decimal("0.6667")
 
 
@@ -726,18 +724,18 @@ async def test_bad_input_is_refused_with_its_code(
 ) -> None:
     actor = await world.regulator("44")
     with fails_with(code, field):
-        await statistics.page(actor, group_by, where, first, after)
+        await page(actor, group_by, where, first, after)
 
 
 async def test_a_cursor_works_only_with_the_grouping_it_came_from(dataset: Dataset) -> None:
-    by_year = await statistics.page(dataset.national, [D.YEAR], StatisticsFilter(), 1, None)
-    by_sector = await statistics.page(dataset.national, [D.SECTOR], StatisticsFilter(), 1, None)
+    by_year = await page(dataset.national, [D.YEAR], StatisticsFilter(), 1, None)
+    by_sector = await page(dataset.national, [D.SECTOR], StatisticsFilter(), 1, None)
     with fails_with(ErrorCode.INVALID_CURSOR, "after"):
-        await statistics.page(dataset.national, [D.SECTOR], StatisticsFilter(), 1, by_year.rows[0].cursor)
+        await page(dataset.national, [D.SECTOR], StatisticsFilter(), 1, by_year.rows[0].cursor)
     with fails_with(ErrorCode.INVALID_CURSOR, "after"):
-        await statistics.page(dataset.national, [D.YEAR], StatisticsFilter(), 1, by_sector.rows[0].cursor)
+        await page(dataset.national, [D.YEAR], StatisticsFilter(), 1, by_sector.rows[0].cursor)
     # The same grouping under another filter reads on from the same place.
-    following = await statistics.page(
+    following = await page(
         dataset.national, [D.YEAR], StatisticsFilter(region_prefix="44"), 5, by_year.rows[0].cursor
     )
     assert all(r.year > by_year.rows[0].year for r in following.rows)
@@ -746,16 +744,16 @@ async def test_a_cursor_works_only_with_the_grouping_it_came_from(dataset: Datas
 async def test_a_stream_refuses_bad_input_before_its_first_row(world: World) -> None:
     actor = await world.regulator("44")
     with fails_with(ErrorCode.INVALID_GROUP_BY, "groupBy"):
-        async for _ in statistics.stream(actor, [], StatisticsFilter()):
+        async for _ in stream(actor, [], StatisticsFilter()):
             pass
     with fails_with(ErrorCode.INVALID_PAGINATION, "pageSize"):
-        async for _ in statistics.stream(actor, [D.YEAR], StatisticsFilter(), page_size=0):
+        async for _ in stream(actor, [D.YEAR], StatisticsFilter(), page_size=0):
             pass
 
 
 async def test_a_first_of_0_returns_no_row_but_says_whether_there_are_any(dataset: Dataset) -> None:
-    page = await statistics.page(dataset.national, [D.YEAR], StatisticsFilter(), 0, None)
-    assert (page.rows, page.has_next_page) == ([], True)
+    result = await page(dataset.national, [D.YEAR], StatisticsFilter(), 0, None)
+    assert (result.rows, result.has_next_page) == ([], True)
 
 
 # -- cost ----------------------------------------------------------------------------------------
@@ -770,8 +768,8 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(
     counts = []
     for size in (1, 2, 10):
         with statements(monkeypatch) as seen:
-            page = await statistics.page(dataset.national, group_by, StatisticsFilter(), size, None)
-        assert len(page.rows) == size and page.has_next_page
+            result = await page(dataset.national, group_by, StatisticsFilter(), size, None)
+        assert len(result.rows) == size and result.has_next_page
         counts.append(len(seen))
         assert not any("energy_records" in sql for sql in seen), "statistics never read the records"
     # One statement, or two for enterprises (the page, then its per-type breakdown); on
