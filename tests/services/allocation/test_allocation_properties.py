@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from models import AllocationRule, Enterprise, HistoricalEmission, HistoricalEnergy, HistoricalOutput, Sector
 from services.access import Actor
-from services.allocation.rules import Allocation, Parameters, Scope, _scale_to_fit, compute, largest_remainder
+from services.allocation.rules import Allocation, Parameters, Scope, compute
+from services.allocation.shares import largest_remainder, scale_to_fit
 from services.codes import make_credit_code
 from tests.conftest import World
 
@@ -120,7 +121,7 @@ def test_the_benchmark_scale_factor_is_the_largest_that_fits_the_total(
 
     low, high = sum(floors.values()), size(Fraction(1))
     total = int(low + (high - low) * where)
-    s = _scale_to_fit(raw, floors, total)
+    s = scale_to_fit(raw, floors, total)
     assert 0 <= s <= 1 and s == s.quantize(Decimal("1e-12"))
     assert size(Fraction(s)) <= total
     assert s == 1 or size(Fraction(s) + Fraction(1, 10**12)) > total
