@@ -35,8 +35,11 @@ MAX_REPORTED_ERRORS = 1000
 
 
 class _Row(Protocol):
-    line: int
-    credit_code: str
+    # Read-only, so that frozen dataclasses are rows too.
+    @property
+    def line(self) -> int: ...
+    @property
+    def credit_code(self) -> str: ...
 
 
 RowT = TypeVar("RowT", bound=_Row)

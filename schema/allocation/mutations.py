@@ -15,8 +15,9 @@ from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.access import Actor
-from services.allocation import plans, rules
+from services.allocation import direct, plans, rules
 from services.errors import ErrorCode, ServiceError
+from services.values import Raw
 
 
 @strawberry.input(description="Which enterprises to allocate to; all given conditions must hold.")
@@ -101,21 +102,21 @@ def _ids(values: list[strawberry.ID], field: str) -> tuple[int, ...]:
     return tuple(parse_id(value, field, "Enterprise") for value in values)
 
 
-async def _arguments(actor: Actor, input: AllocationInput) -> dict:
-    """The service's keyword arguments, from the input; the services check every value."""
+async def _request(actor: Actor, input: AllocationInput) -> rules.AllocationRequest:
+    """The service's request, from the input; the services check every value."""
     scope = input.scope or AllocationScopeInput()
-    direct: tuple[tuple[int, object], ...] | None = None
+    entries: tuple[tuple[int, Raw], ...] | None = None
     if input.direct is not None:
         ids = _ids([entry.enterprise_id for entry in input.direct], "direct")
-        direct = tuple(zip(ids, [entry.amount for entry in input.direct], strict=True))
+        entries = tuple(zip(ids, [entry.amount for entry in input.direct], strict=True))
     if input.direct_csv is not None:
-        table = await rules.direct_table(actor, await input.direct_csv.read())
-        direct = (direct or ()) + table
-    return {
-        "year": input.year,
-        "rule": input.rule,
-        "total": input.total,
-        "scope": rules.Scope(
+        table = await direct.direct_table(actor, await input.direct_csv.read())
+        entries = (entries or ()) + table
+    return rules.AllocationRequest(
+        year=input.year,
+        rule=input.rule,
+        total=input.total,
+        scope=rules.Scope(
             region_prefix=scope.region_prefix,
             industry_code=scope.industry_code,
             sector=scope.sector,
@@ -123,14 +124,14 @@ async def _arguments(actor: Actor, input: AllocationInput) -> dict:
             if scope.enterprise_ids is None
             else _ids(scope.enterprise_ids, "enterpriseIds"),
         ),
-        "parameters": rules.Parameters(
+        parameters=rules.Parameters(
             base_years=None if input.base_years is None else tuple(input.base_years),
             reduction_rate=input.reduction_rate,
             correction_factor=input.correction_factor,
             floor_ratio=input.floor_ratio,
-            direct=direct,
+            direct=entries,
         ),
-    }
+    )
 
 
 InputArgument = Annotated[AllocationInput, strawberry.argument(description="What to allocate.")]
@@ -147,7 +148,7 @@ class AllocationMutations:
     )
     async def preview_allocation(self, info: Info, input: InputArgument) -> AllocationPreview:
         actor = actor_of(info)
-        result = await plans.preview(actor, **await _arguments(actor, input))
+        result = await plans.preview(actor, **await _request(actor, input))
         return AllocationPreview.of(result)
 
     @mutation(
@@ -156,7 +157,7 @@ class AllocationMutations:
     )
     async def create_allocation_plan(self, info: Info, input: InputArgument) -> AllocationPlanPayload:
         actor = actor_of(info)
-        plan = await plans.create_plan(actor, **await _arguments(actor, input))
+        plan = await plans.create_plan(actor, **await _request(actor, input))
         return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
 
     @mutation(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, Unpack
 
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
@@ -14,7 +15,6 @@ from tortoise.transactions import in_transaction
 from models import (
     AllocationLine,
     AllocationPlan,
-    AllocationRule,
     Allowance,
     Enterprise,
     Message,
@@ -25,43 +25,37 @@ from models import (
 )
 from services import audit
 from services.access import Actor, require_role
-from services.allocation.rules import Allocation, Parameters, Scope, compute
+from services.allocation.rules import Allocation, AllocationRequest, compute
 from services.compliance import notices
 from services.compliance.documents import FileStore, Upload
 from services.errors import ErrorCode, ServiceError, not_found
 from services.live import events
-from services.values import text
+from services.values import Raw, text
 
 
-def _record(scope: Scope, parameters: Parameters) -> tuple[dict, dict]:
+def _record(request: AllocationRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request's scope and parameters as JSON, for the audit trail and the saved plan."""
     return (
-        {k: v for k, v in asdict(scope).items() if v is not None},
+        {k: v for k, v in asdict(request["scope"]).items() if v is not None},
         {
             k: (str(v) if isinstance(v, Decimal) else v)
-            for k, v in asdict(parameters).items()
+            for k, v in asdict(request["parameters"]).items()
             if v is not None
         },
     )
 
 
-async def preview(
-    actor: Actor,
-    *,
-    year: int,
-    rule: AllocationRule,
-    scope: Scope,
-    total: object | None,
-    parameters: Parameters,
-) -> Allocation:
-    allocation = await compute(actor, year=year, rule=rule, scope=scope, total=total, parameters=parameters)
-    scope_data, parameter_data = _record(scope, parameters)
+async def preview(actor: Actor, **request: Unpack[AllocationRequest]) -> Allocation:
+    """Compute an allocation without saving it; the preview itself is audited."""
+    allocation = await compute(actor, **request)
+    scope_data, parameter_data = _record(request)
     await audit.record(
         actor,
         "allocation.previewed",
         audit.Ref("User", actor.user_id),
         data={
-            "year": year,
-            "rule": rule.value,
+            "year": request["year"],
+            "rule": request["rule"].value,
             "total": allocation.total,
             "scope": scope_data,
             "parameters": parameter_data,
@@ -70,27 +64,20 @@ async def preview(
     return allocation
 
 
-async def create_plan(
-    actor: Actor,
-    *,
-    year: int,
-    rule: AllocationRule,
-    scope: Scope,
-    total: object | None,
-    parameters: Parameters,
-) -> AllocationPlan:
+async def create_plan(actor: Actor, **request: Unpack[AllocationRequest]) -> AllocationPlan:
     """Compute and save a DRAFT; nothing reaches the allowances until it is committed.
 
     Refused, like a commit, once notices for that year are issued to any of its enterprises:
     such a draft could never be committed."""
-    allocation = await compute(actor, year=year, rule=rule, scope=scope, total=total, parameters=parameters)
+    year, rule = request["year"], request["rule"]
+    allocation = await compute(actor, **request)
     if await Notice.filter(year=year, enterprise_id__in=list(allocation.amounts)).exists():
         raise ServiceError(
             ErrorCode.PLAN_YEAR_LOCKED,
             f"notices for {year} are issued; its allowances can no longer change",
             "year",
         )
-    scope_data, parameter_data = _record(scope, parameters)
+    scope_data, parameter_data = _record(request)
     async with in_transaction():
         plan = await AllocationPlan.create(
             year=year,
@@ -165,11 +152,14 @@ async def commit_plan(
                 f"notices for {plan.year} are issued; its allowances can no longer change",
                 "id",
             )
-        overlapping = await AllocationPlan.filter(
-            year=plan.year,
-            status=PlanStatus.COMMITTED,
-            id__in=Subquery(AllocationLine.filter(enterprise_id__in=ids).values("plan_id")),
-        ).values_list("id", flat=True)
+        overlapping = [
+            plan_id
+            for (plan_id,) in await AllocationPlan.filter(
+                year=plan.year,
+                status=PlanStatus.COMMITTED,
+                id__in=Subquery(AllocationLine.filter(enterprise_id__in=ids).values("plan_id")),
+            ).values_list("id")
+        ]
         if overlapping and not supersede:
             raise ServiceError(
                 ErrorCode.PLAN_EXISTS,
@@ -257,7 +247,7 @@ async def issue_notices_for_plan(
     title: str,
     body: str,
     document: Upload | None,
-    offset_cap_ratio: object = notices.DEFAULT_OFFSET_CAP,
+    offset_cap_ratio: Raw = notices.DEFAULT_OFFSET_CAP,
     allow_banking: bool = False,
 ) -> list[Notice]:
     """Issue every enterprise of a committed plan its notice, through the same workflow as
@@ -269,16 +259,15 @@ async def issue_notices_for_plan(
         raise ServiceError(
             ErrorCode.PLAN_NOT_COMMITTED, "only a committed plan's notices can be issued", "planId"
         )
-    ids = (
-        await AllocationLine.filter(plan_id=plan.id)
+    ids = [
+        i
+        for (i,) in await AllocationLine.filter(plan_id=plan.id)
         .order_by("enterprise_id")
-        .values_list("enterprise_id", flat=True)
-    )
-    done = set(
-        await Notice.filter(year=plan.year, enterprise_id__in=list(ids)).values_list(
-            "enterprise_id", flat=True
-        )
-    )
+        .values_list("enterprise_id")
+    ]
+    done = {
+        i for (i,) in await Notice.filter(year=plan.year, enterprise_id__in=ids).values_list("enterprise_id")
+    }
     if all(i in done for i in ids):  # a retry after everything was issued needs no document
         await audit.record(actor, "allocation.notices_issued", plan, data={"issued": 0})
         return []

@@ -118,8 +118,8 @@ async def emission_trend(
     points: list[YearPoint] = []
     previous: int | None = None
     for year in range(from_year, to_year + 1):
-        row = emissions.get(year)
-        total = int(row["total"]) if row and row["total"] is not None else None
+        reported = emissions.get(year)
+        total = int(reported["total"]) if reported and reported["total"] is not None else None
         by_type = energy.get(year, {})
         tce = Decimal(0)
         for code, quantity in by_type.items():
@@ -130,7 +130,9 @@ async def emission_trend(
                 tce += quantity * coefficient
         change = total - previous if total is not None and previous is not None else None
         ratio = change / previous if change is not None and previous else None
-        points.append(YearPoint(year, total, row["enterprises"] if row else 0, tce, by_type, change, ratio))
+        points.append(
+            YearPoint(year, total, reported["enterprises"] if reported else 0, tce, by_type, change, ratio)
+        )
         previous = total  # after a year without data there is no year-over-year change
     with_data = [p for p in points if p.emissions is not None]
     fit = fit_line([p.year for p in with_data], [float(p.emissions or 0) for p in with_data])

@@ -22,10 +22,12 @@ from models import (
     TceCoefficient,
 )
 from services.access import Actor
-from services.allocation import rules
-from services.allocation.rules import Allocation, Parameters, Scope, compute, largest_remainder
+from services.allocation import basis, rules
+from services.allocation.rules import Allocation, Parameters, Scope, compute
+from services.allocation.shares import largest_remainder
 from services.energy.seeds import seed_reference_data
 from services.errors import ErrorCode
+from services.values import Raw
 from tests.conftest import World
 from tests.services.cycle import fails_with
 
@@ -57,7 +59,7 @@ async def history(
 async def run(
     actor: Actor,
     rule: AllocationRule,
-    total: object | None = None,
+    total: Raw | None = None,
     *,
     year: int = 2025,
     scope: Scope = GUANGDONG,
@@ -590,7 +592,7 @@ async def test_large_scopes_are_read_in_chunks_with_the_same_result(
     whole = [
         await run(regulator, rule, total, scope=Scope(enterprise_ids=ids), **p) for rule, total, p in cases
     ]
-    monkeypatch.setattr(rules, "LOOKUP_CHUNK", 2)
+    monkeypatch.setattr(basis, "LOOKUP_CHUNK", 2)
     chunked = [
         await run(regulator, rule, total, scope=Scope(enterprise_ids=ids), **p) for rule, total, p in cases
     ]
@@ -656,7 +658,7 @@ async def test_only_a_regulator_allocates(world: World) -> None:
         ("many", ErrorCode.INVALID_QUANTITY),
     ],
 )
-async def test_a_bad_total_is_refused(world: World, regulator: Actor, total: object, code: ErrorCode) -> None:
+async def test_a_bad_total_is_refused(world: World, regulator: Actor, total: Raw, code: ErrorCode) -> None:
     await world.enterprise("440113")
     with fails_with(code, "total"):
         await run(regulator, RULE.EQUAL, total)

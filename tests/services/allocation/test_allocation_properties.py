@@ -1,10 +1,12 @@
 """Properties of the allocation, checked on generated inputs (hypothesis): the shares sum exactly
 to the total, are never negative, do not depend on the order of the input, and a larger basis
-never gets less."""
+never gets less; the tonnes left over go to the largest remainders, ties to the lower id; the
+benchmark cap is never exceeded."""
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import random
 from decimal import Decimal
@@ -16,7 +18,8 @@ from hypothesis import strategies as st
 
 from models import AllocationRule, Enterprise, HistoricalEmission, HistoricalEnergy, HistoricalOutput, Sector
 from services.access import Actor
-from services.allocation.rules import Allocation, Parameters, Scope, _scale_to_fit, compute, largest_remainder
+from services.allocation.rules import Allocation, Parameters, Scope, compute
+from services.allocation.shares import capped, largest_remainder, rounded, scale_to_fit
 from services.codes import make_credit_code
 from tests.conftest import World
 
@@ -40,6 +43,12 @@ basis = st.one_of(
     st.decimals(min_value=0, max_value=10**15, allow_nan=False, allow_infinity=False),
 )
 weights_st = st.dictionaries(st.integers(min_value=1, max_value=10**6), basis, max_size=40)
+# A few distinct values among many ids: equal remainders, and so ties, are the rule here.
+tied_weights = st.dictionaries(
+    st.integers(min_value=1, max_value=60),
+    st.sampled_from([Decimal(0), Decimal(1), Decimal("2.5"), Decimal(3), Decimal("0.000001")]),
+    max_size=40,
+)
 totals = st.integers(min_value=0, max_value=10**12)
 
 
@@ -98,6 +107,55 @@ def test_equal_weights_differ_by_at_most_one_tonne_and_the_lower_ids_get_it(
 
 
 @PURE
+@given(total=totals, weights=st.one_of(weights_st, tied_weights))
+def test_the_tonnes_left_over_go_to_the_largest_remainders_and_ties_to_the_lower_id(
+    total: int, weights: dict[int, Decimal]
+) -> None:
+    """The documented rule, computed independently in Fractions: each gets the whole part of its
+    exact quota, and one more tonne goes to each of the largest remainders, equal ones by id."""
+    weight_sum = sum((Fraction(w) for w in weights.values()), Fraction(0))
+    if weight_sum == 0:
+        return
+    quotas = {k: total * Fraction(w) / weight_sum for k, w in weights.items()}
+    expected = {k: math.floor(q) for k, q in quotas.items()}
+    left = total - sum(expected.values())
+    for k in sorted(quotas, key=lambda k: (expected[k] - quotas[k], k))[:left]:
+        expected[k] += 1
+    assert largest_remainder(total, weights) == expected
+
+
+benchmark_pairs = st.dictionaries(
+    st.integers(1, 10**6),
+    st.tuples(basis, st.integers(min_value=0, max_value=10**9)),
+    min_size=1,
+    max_size=30,
+)
+
+
+@PURE
+@given(pairs=benchmark_pairs, where=st.fractions(min_value=0, max_value=2))
+def test_capped_amounts_never_exceed_the_total_and_never_fall_below_a_floor(
+    pairs: dict[int, tuple[Decimal, int]], where: Fraction
+) -> None:
+    """BENCHMARK with a total: whole amounts within the cap, each at least its floor; scaled down
+    (scale < 1), they use the whole total; within it, each is its allowance rounded half up."""
+    raw = {i: b for i, (b, _) in pairs.items()}
+    floors = {i: f for i, (_, f) in pairs.items()}
+    low = sum(floors.values())
+    high = sum((max(Fraction(b), Fraction(floors[i])) for i, b in raw.items()), Fraction(0))
+    total = int(low + (high - low) * where)  # from the floors alone to twice the unscaled sum
+    amounts, scale = capped(raw, floors, total)
+    assert amounts.keys() == raw.keys()
+    assert sum(amounts.values()) <= total
+    assert all(amounts[i] >= floors[i] for i in raw)
+    assert scale == scale_to_fit(raw, floors, total)
+    if scale < 1:
+        assert sum(amounts.values()) == total
+    else:
+        assert sum(amounts.values()) == total or amounts == rounded(raw, floors)
+
+
+@PURE
 @given(
     pairs=st.dictionaries(
         st.integers(1, 10**6),
@@ -120,7 +178,7 @@ def test_the_benchmark_scale_factor_is_the_largest_that_fits_the_total(
 
     low, high = sum(floors.values()), size(Fraction(1))
     total = int(low + (high - low) * where)
-    s = _scale_to_fit(raw, floors, total)
+    s = scale_to_fit(raw, floors, total)
     assert 0 <= s <= 1 and s == s.quantize(Decimal("1e-12"))
     assert size(Fraction(s)) <= total
     assert s == 1 or size(Fraction(s) + Fraction(1, 10**12)) > total

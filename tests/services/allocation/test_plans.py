@@ -29,6 +29,7 @@ from services.compliance.allowances import set_initial_allowance
 from services.compliance.documents import FileStore
 from services.errors import ErrorCode
 from services.live.events import Event, EventType
+from services.values import Raw
 from tests.conftest import World, in_days, pdf
 from tests.services.allocation.test_allocation import history
 from tests.services.cycle import fails_with, issue, unchanged
@@ -39,7 +40,7 @@ YEAR = 2025
 async def draft(
     actor: Actor,
     rule: AllocationRule = AllocationRule.HISTORICAL_EMISSIONS,
-    total: object | None = 3000,
+    total: Raw | None = 3000,
     scope: Scope | None = None,
     **parameters: Any,
 ) -> AllocationPlan:

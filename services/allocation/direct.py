@@ -1,0 +1,88 @@
+"""DIRECT tables uploaded as CSV: one `credit_code,amount` a line, read into the entries of a
+DIRECT allocation (Parameters.direct), every bad line reported with its number."""
+
+from __future__ import annotations
+
+import csv
+
+from models import Enterprise, Role
+from services.access import Actor, enterprise_scope, require_role
+from services.allocation.basis import per_chunk
+from services.allocation.rules import MAX_DIRECT
+from services.errors import ErrorCode, ServiceError
+from services.rows import RowError
+from services.values import whole_tonnes
+
+MAX_TABLE_ERRORS = 100
+
+
+class DirectTableError(ServiceError):
+    """Bad lines of an uploaded DIRECT table, each with its line number (at most 100)."""
+
+    def __init__(self, lines: list[RowError]) -> None:
+        super().__init__(lines[0].code, f"{len(lines)} bad line(s) in the DIRECT table", "directCsv")
+        self.lines = lines
+
+    def parts(self) -> list[ServiceError]:
+        return [
+            ServiceError(line.code, f"line {line.line}: {line.message}", self.field) for line in self.lines
+        ]
+
+
+async def direct_table(actor: Actor, data: bytes) -> tuple[tuple[int, int], ...]:
+    """A DIRECT table as CSV, one `credit_code,amount` a line (a header line is optional),
+    as (enterprise id, whole tonnes) entries for Parameters.direct.
+
+    Credit codes are looked up within the actor's scope. Every bad line (malformed, bad
+    amount, repeated or unknown enterprise) is reported with its number, and then no entry
+    is returned: DirectTableError.
+    """
+    require_role(actor, Role.REGULATOR)
+    errors: list[RowError] = []
+    entries: list[tuple[int, str, int]] = []  # (line, credit code, amount)
+    first_line: dict[str, int] = {}
+    started = False
+    for number, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        values = [value.strip() for value in next(csv.reader([line]))]
+        if not started:
+            started = True
+            if values[0].lower() == "credit_code":
+                continue
+        if len(values) != 2 or not values[0]:
+            errors.append(RowError(number, ErrorCode.INVALID_ROW, None, "expected credit_code,amount"))
+            continue
+        code = values[0].upper()
+        try:
+            amount = whole_tonnes(values[1], "amount")
+        except ServiceError as error:
+            errors.append(RowError(number, error.code, "amount", error.message))
+            continue
+        if (first := first_line.get(code)) is not None:
+            errors.append(
+                RowError(
+                    number, ErrorCode.DUPLICATE_ENTERPRISE, "credit_code", f"{code} repeats line {first}"
+                )
+            )
+            continue
+        first_line[code] = number
+        entries.append((number, code, amount))
+        if len(entries) > MAX_DIRECT:
+            raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_DIRECT} lines", "directCsv")
+    ids: dict[str, int] = dict(
+        await per_chunk(
+            list(first_line),
+            lambda codes: Enterprise.filter(enterprise_scope(actor), credit_code__in=codes).values_list(
+                "credit_code", "id"
+            ),
+        )
+    )
+    errors += [
+        RowError(number, ErrorCode.NOT_FOUND, "credit_code", f"no enterprise {code} in your scope")
+        for number, code, _ in entries
+        if code not in ids
+    ]
+    if errors:
+        raise DirectTableError(sorted(errors, key=lambda e: e.line)[:MAX_TABLE_ERRORS])
+    return tuple((ids[code], amount) for _, code, amount in entries)
