@@ -54,7 +54,7 @@ async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amo
                 ) from None
         else:
             allowance.amount = tonnes
-            allowance.updated_by_id = actor.user_id  # type: ignore[attr-defined]
+            allowance.updated_by_id = actor.user_id
             await allowance.save()
         await audit.record(
             actor, "allowance.set", allowance, data={"year": year, "before": before, "after": tonnes}
