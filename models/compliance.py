@@ -1,22 +1,31 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import AlarmKind, AlarmStatus, ApplicationStatus, MessageKind, NoticeStatus, ReminderKind
+
+if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
+    from models.enterprises import Enterprise
+    from models.identity import User
 
 
 class Allowance(Model):
     """An enterprise's initial allowance for a year, in whole tonnes of CO2."""
 
     id = fields.IntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="allowances", on_delete=fields.RESTRICT
     )
     enterprise_id: int
     year = fields.IntField()
     amount = fields.BigIntField()
-    updated_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    updated_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )
+    updated_by_id: int
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -28,7 +37,7 @@ class Document(Model):
     """An uploaded file (official notice document or verifier's report), stored by content hash."""
 
     id = fields.IntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="documents", on_delete=fields.RESTRICT
     )
     enterprise_id: int
@@ -36,7 +45,7 @@ class Document(Model):
     content_type = fields.CharField(max_length=64)
     size = fields.BigIntField()
     sha256 = fields.CharField(max_length=64)
-    uploaded_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    uploaded_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )
     uploaded_by_id: int
@@ -50,7 +59,7 @@ class Notice(Model):
     """A compliance notice (履约通知书). Allowance and rules are snapshots taken at issue time."""
 
     id = fields.IntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="notices", on_delete=fields.RESTRICT
     )
     enterprise_id: int
@@ -65,16 +74,16 @@ class Notice(Model):
     allow_banking = fields.BooleanField(default=False)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
-    document: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
         "models.Document", null=True, related_name=False, on_delete=fields.RESTRICT
     )
     document_id: int | None
-    issued_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    issued_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )
     issued_by_id: int
     issued_at = fields.DatetimeField()
-    acknowledged_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    acknowledged_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
     )
     acknowledged_by_id: int | None
@@ -94,11 +103,11 @@ class Application(Model):
     """A compliance application (履约申请). Every submission is kept, its balance computed once."""
 
     id = fields.IntField(primary_key=True)
-    notice: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "models.Notice", related_name="applications", on_delete=fields.RESTRICT
     )
     notice_id: int
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="applications", on_delete=fields.RESTRICT
     )
     enterprise_id: int
@@ -110,18 +119,18 @@ class Application(Model):
     usable_offsets = fields.BigIntField()
     balance = fields.BigIntField()
     offsets_over_cap = fields.BooleanField()
-    report: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    report: fields.ForeignKeyRelation[Document] = fields.ForeignKeyField(
         "models.Document", related_name=False, on_delete=fields.RESTRICT
     )
     report_id: int
     note = fields.TextField(default="")
     idempotency_key = fields.CharField(max_length=100, null=True)
-    submitted_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    submitted_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )
     submitted_by_id: int
     submitted_at = fields.DatetimeField()
-    decided_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    decided_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
     )
     decided_by_id: int | None
@@ -139,21 +148,21 @@ class AuditEvent(Model):
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField()
-    actor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
     )
     actor_id: int | None
     action = fields.CharField(max_length=64)
     entity_type = fields.CharField(max_length=32)
     entity_id = fields.IntField()
-    notice: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    notice: fields.ForeignKeyNullableRelation[Notice] = fields.ForeignKeyField(
         "models.Notice", null=True, related_name="events", on_delete=fields.RESTRICT
     )
     notice_id: int | None
     from_status = fields.CharField(max_length=16, null=True)
     to_status = fields.CharField(max_length=16, null=True)
     reason = fields.TextField(null=True)
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "audit_events"
@@ -167,7 +176,7 @@ class Message(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyNullableRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", null=True, related_name="messages", on_delete=fields.RESTRICT
     )
     enterprise_id: int | None
@@ -175,7 +184,7 @@ class Message(Model):
     kind = fields.CharEnumField(MessageKind, max_length=24)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
-    notice: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    notice: fields.ForeignKeyNullableRelation[Notice] = fields.ForeignKeyField(
         "models.Notice", null=True, related_name="messages", on_delete=fields.RESTRICT
     )
     notice_id: int | None
@@ -193,11 +202,11 @@ class Alarm(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(AlarmKind, max_length=24)
     status = fields.CharEnumField(AlarmStatus, max_length=16, default=AlarmStatus.OPEN)
-    notice: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "models.Notice", related_name="alarms", on_delete=fields.RESTRICT
     )
     notice_id: int
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="alarms", on_delete=fields.RESTRICT
     )
     enterprise_id: int
@@ -205,7 +214,7 @@ class Alarm(Model):
     raised_at = fields.DatetimeField()
     acknowledged_late_at = fields.DatetimeField(null=True)
     resolved_at = fields.DatetimeField(null=True)
-    resolved_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
     )
     resolved_by_id: int | None
@@ -221,7 +230,7 @@ class Reminder(Model):
     """A deadline reminder sent to the enterprise, at most once per notice and kind."""
 
     id = fields.IntField(primary_key=True)
-    notice: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
         "models.Notice", related_name="reminders", on_delete=fields.RESTRICT
     )
     notice_id: int
@@ -237,7 +246,7 @@ class WebhookDelivery(Model):
     """One attempt to POST an alarm to the configured webhook."""
 
     id = fields.IntField(primary_key=True)
-    alarm: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    alarm: fields.ForeignKeyRelation[Alarm] = fields.ForeignKeyField(
         "models.Alarm", related_name="deliveries", on_delete=fields.RESTRICT
     )
     alarm_id: int

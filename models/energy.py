@@ -5,17 +5,25 @@ canonical unit, of a tonne of standard coal, of a tonne of CO2): sums in SQL are
 exact on both databases (SQLite keeps decimals as text and would sum them as floats).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import EnergySource
+
+if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
+    from models.enterprises import Enterprise
+    from models.reference import EmissionFactor, EnergyType
 
 
 class EnergyRecord(Model):
     """One enterprise's use of one energy type in a month (day 0) or on one day, from one source."""
 
     id = fields.BigIntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="energy_records", on_delete=fields.RESTRICT
     )
     enterprise_id: int
@@ -24,7 +32,7 @@ class EnergyRecord(Model):
     day = fields.SmallIntField(default=0)  # 0: the record covers the whole month
     # No constraint on the type and the factor: reference rows are never deleted and the importer
     # resolves both in its transaction; checking them per row cost a third of the ingest time.
-    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    energy_type: fields.ForeignKeyRelation[EnergyType] = fields.ForeignKeyField(
         "models.EnergyType", related_name=False, on_delete=fields.RESTRICT, db_constraint=False
     )
     energy_type_id: str
@@ -34,7 +42,7 @@ class EnergyRecord(Model):
     amount = fields.BigIntField()  # millionths of the type's canonical unit
     tce = fields.BigIntField(null=True)  # millionths of tce; null without a coefficient
     emissions = fields.BigIntField(null=True)  # millionths of tCO2; null when the factor is missing
-    factor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    factor: fields.ForeignKeyNullableRelation[EmissionFactor] = fields.ForeignKeyField(
         "models.EmissionFactor", null=True, related_name=False, on_delete=fields.RESTRICT, db_constraint=False
     )
     factor_id: int | None
@@ -52,13 +60,13 @@ class EnergyMonthly(Model):
     rebuilding several times slower."""
 
     id = fields.BigIntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name=False, on_delete=fields.RESTRICT, db_constraint=False
     )
     enterprise_id: int
     year = fields.SmallIntField()
     month = fields.SmallIntField()
-    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    energy_type: fields.ForeignKeyRelation[EnergyType] = fields.ForeignKeyField(
         "models.EnergyType", related_name=False, on_delete=fields.RESTRICT, db_constraint=False
     )
     energy_type_id: str
@@ -81,12 +89,12 @@ class EnergyYearly(Model):
     these. Rebuilt from energy_monthly with it."""
 
     id = fields.BigIntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name=False, on_delete=fields.RESTRICT, db_constraint=False
     )
     enterprise_id: int
     year = fields.SmallIntField(db_index=True)
-    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    energy_type: fields.ForeignKeyRelation[EnergyType] = fields.ForeignKeyField(
         "models.EnergyType", related_name=False, on_delete=fields.RESTRICT, db_constraint=False
     )
     energy_type_id: str

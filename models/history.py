@@ -1,17 +1,25 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
+    from models.enterprises import Enterprise
+    from models.reference import EnergyType, Product
 
 
 class HistoricalEnergy(Model):
     """An enterprise's energy use in a past year (历史数据集), in the type's canonical unit."""
 
     id = fields.BigIntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="historical_energy", on_delete=fields.RESTRICT
     )
     enterprise_id: int
     year = fields.IntField()
-    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    energy_type: fields.ForeignKeyRelation[EnergyType] = fields.ForeignKeyField(
         "models.EnergyType", related_name=False, on_delete=fields.RESTRICT
     )
     energy_type_id: str
@@ -28,7 +36,7 @@ class HistoricalEmission(Model):
     """An enterprise's verified emissions in a past year, in tonnes of CO2."""
 
     id = fields.BigIntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="historical_emissions", on_delete=fields.RESTRICT
     )
     enterprise_id: int
@@ -45,12 +53,12 @@ class HistoricalOutput(Model):
     """An enterprise's production output in a past year, in the product's unit."""
 
     id = fields.BigIntField(primary_key=True)
-    enterprise: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="historical_outputs", on_delete=fields.RESTRICT
     )
     enterprise_id: int
     year = fields.IntField()
-    product: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
         "models.Product", related_name=False, on_delete=fields.RESTRICT
     )
     product_id: str

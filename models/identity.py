@@ -1,7 +1,14 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from models.enums import Role, TokenScope
+
+if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
+    from models.enterprises import Enterprise
 
 
 class User(Model):
@@ -13,7 +20,7 @@ class User(Model):
     role = fields.CharEnumField(Role, max_length=16)
     # "" is national, "44" a province, "4401" a city: scope checks are prefix checks.
     region_prefix = fields.CharField(max_length=6, default="")
-    enterprise: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyNullableRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", null=True, related_name="users", on_delete=fields.RESTRICT
     )
     enterprise_id: int | None
@@ -29,7 +36,7 @@ class ApiToken(Model):
     user's scope narrowed to one route family. Only a hash is stored: the token is shown once."""
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="api_tokens", on_delete=fields.RESTRICT
     )
     user_id: int

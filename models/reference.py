@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
+    from models.identity import User
 
 
 class EnergyType(Model):
@@ -20,7 +27,7 @@ class TceCoefficient(Model):
     """Tonnes of standard coal equivalent per canonical unit, versioned by effective year."""
 
     id = fields.IntField(primary_key=True)
-    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    energy_type: fields.ForeignKeyRelation[EnergyType] = fields.ForeignKeyField(
         "models.EnergyType", related_name="tce_coefficients", on_delete=fields.RESTRICT
     )
     energy_type_id: str
@@ -48,7 +55,7 @@ class Benchmark(Model):
     """An allocation benchmark (基准值) in tCO2 per product unit, versioned by effective year."""
 
     id = fields.IntField(primary_key=True)
-    product: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
         "models.Product", related_name="benchmarks", on_delete=fields.RESTRICT
     )
     product_id: str
@@ -70,7 +77,7 @@ class EmissionFactor(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    energy_type: fields.ForeignKeyRelation = fields.ForeignKeyField(
+    energy_type: fields.ForeignKeyRelation[EnergyType] = fields.ForeignKeyField(
         "models.EnergyType", related_name="emission_factors", on_delete=fields.RESTRICT
     )
     energy_type_id: str
@@ -84,7 +91,7 @@ class EmissionFactor(Model):
     carbon_content = fields.DecimalField(max_digits=12, decimal_places=6, null=True)  # tC per GJ
     oxidation_rate = fields.DecimalField(max_digits=6, decimal_places=4, null=True)  # 0 to 1
     source = fields.CharField(max_length=300)
-    created_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", null=True, related_name=False, on_delete=fields.RESTRICT
     )
     created_by_id: int | None

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from models import AuditEvent
 from services.access import Actor
+
+
+class Row(Protocol):
+    """An audited row: its model's name is the entity type."""
+
+    @property
+    def id(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -21,7 +28,7 @@ class Ref:
 async def record(
     actor: Actor | None,
     action: str,
-    entity: Any,
+    entity: Row | Ref,
     *,
     notice_id: int | None = None,
     from_status: str | None = None,

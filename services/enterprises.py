@@ -70,18 +70,21 @@ async def create_enterprise(
     actor: Actor, *, name: str, credit_code: str, region_code: str, industry_code: str, sector: Sector
 ) -> Enterprise:
     require_role(actor, Role.ADMIN)
-    values = {
-        "name": text(name, "name", max_length=200),
-        "credit_code": validate_credit_code(credit_code),
-        "region_code": validate_region_code(region_code),
-        "industry_code": validate_industry_code(industry_code),
-        "sector": sector,
-    }
-    await _ensure_unique_credit_code(values["credit_code"])
+    name = text(name, "name", max_length=200)
+    credit_code = validate_credit_code(credit_code)
+    region_code = validate_region_code(region_code)
+    industry_code = validate_industry_code(industry_code)
+    await _ensure_unique_credit_code(credit_code)
     try:
-        enterprise = await Enterprise.create(**values)
+        enterprise = await Enterprise.create(
+            name=name,
+            credit_code=credit_code,
+            region_code=region_code,
+            industry_code=industry_code,
+            sector=sector,
+        )
     except IntegrityError:
-        raise _duplicate(values["credit_code"]) from None
+        raise _duplicate(credit_code) from None
     await audit.record(actor, "enterprise.created", enterprise, data={"creditCode": enterprise.credit_code})
     return enterprise
 
@@ -98,12 +101,12 @@ async def update_enterprise(
 ) -> Enterprise:
     require_role(actor, Role.ADMIN)
     enterprise = await get_enterprise(actor, enterprise_id, "id")
-    changes: dict[str, object] = {}
+    changes: dict[str, str] = {}  # column -> new value (Sector is a str)
     if name is not None:
         changes["name"] = text(name, "name", max_length=200)
     if credit_code is not None:
         changes["credit_code"] = validate_credit_code(credit_code)
-        await _ensure_unique_credit_code(str(changes["credit_code"]), exclude_id=enterprise.id)
+        await _ensure_unique_credit_code(changes["credit_code"], exclude_id=enterprise.id)
     if region_code is not None:
         changes["region_code"] = validate_region_code(region_code)
     if industry_code is not None:

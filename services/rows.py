@@ -13,10 +13,10 @@ import codecs
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from tortoise.transactions import in_transaction
 
@@ -38,6 +38,7 @@ class _Row(Protocol):
     # Read-only, so that frozen dataclasses are rows too.
     @property
     def line(self) -> int: ...
+
     @property
     def credit_code(self) -> str: ...
 
@@ -83,7 +84,7 @@ class RowImporter(Generic[RowT]):
         self.actor = actor
         self.partial = partial
         self.result = ImportResult()
-        self.seen: dict[Any, int] = {}  # natural key -> first line
+        self.seen: dict[Hashable, int] = {}  # natural key -> first line
         self.pending: list[RowT] = []
         self.writing: asyncio.Future[None] | None = None
         self.enterprises: dict[str, tuple[int, str]] = {}  # credit code -> (id, region code), in scope
@@ -95,7 +96,7 @@ class RowImporter(Generic[RowT]):
     def parse(self, line: int, raw: dict[str, str]) -> RowT:
         raise NotImplementedError
 
-    def key(self, row: RowT) -> Any:
+    def key(self, row: RowT) -> Hashable:
         """The row's natural key: a second row with the same key is a DUPLICATE_ROW."""
         raise NotImplementedError
 

@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 from models.enums import EnergySource, TokenScope
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -15,7 +17,7 @@ WITHOUT_CONSTRAINTS = {
 }
 
 
-async def drop_unwanted_foreign_keys(apps, schema_editor) -> None:
+async def drop_unwanted_foreign_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     if schema_editor.client.capabilities.dialect != "postgres":
         return
     for table, columns in WITHOUT_CONSTRAINTS.items():

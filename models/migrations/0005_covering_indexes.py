@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 # Statistics read a year of energy_monthly (720,000 rows for 10,000 enterprises) or of
 # energy_yearly. With every column they sum in the index, PostgreSQL answers from the index
@@ -13,14 +15,14 @@ INDEXES = {
 SUMMED = "enterprise_id, amount, tce, emissions, missing_factors"
 
 
-async def create_covering_indexes(apps, schema_editor) -> None:
+async def create_covering_indexes(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     if schema_editor.client.capabilities.dialect != "postgres":
         return
     for name, columns in INDEXES.items():
         await schema_editor.client.execute_script(f"CREATE INDEX IF NOT EXISTS {name} ON {columns} INCLUDE ({SUMMED})")
 
 
-async def drop_covering_indexes(apps, schema_editor) -> None:
+async def drop_covering_indexes(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     if schema_editor.client.capabilities.dialect != "postgres":
         return
     for name in INDEXES:

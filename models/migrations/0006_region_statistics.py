@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
 
 # Statistics group by the province and city of a region code (its first 2 and 4 digits).
 # Without statistics on those expressions PostgreSQL guesses 200 groups where there are 31,
@@ -7,7 +9,7 @@ from tortoise.migrations import operations as ops
 # statistics exist from PostgreSQL 14; older servers just go without.
 
 
-async def create_region_statistics(apps, schema_editor) -> None:
+async def create_region_statistics(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     if client.capabilities.dialect != "postgres":
         return
@@ -20,7 +22,7 @@ async def create_region_statistics(apps, schema_editor) -> None:
     )
 
 
-async def drop_region_statistics(apps, schema_editor) -> None:
+async def drop_region_statistics(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     if schema_editor.client.capabilities.dialect == "postgres":
         await schema_editor.client.execute_script("DROP STATISTICS IF EXISTS enterprises_region_prefixes")
 

@@ -96,15 +96,17 @@ class ComplianceMutations:
         notice = await notices.issue_notice(
             actor_of(info),
             info.context.files,
+            notices.NoticeRequest(
+                year=input.year,
+                deadline=input.deadline,
+                ack_window_hours=input.ack_window_hours,
+                title=input.title,
+                body=input.body,
+                offset_cap_ratio=input.offset_cap_ratio,
+                allow_banking=input.allow_banking,
+            ),
             enterprise_id=parse_id(input.enterprise_id, "enterpriseId", "Enterprise"),
-            year=input.year,
-            deadline=input.deadline,
-            ack_window_hours=input.ack_window_hours,
-            title=input.title,
-            body=input.body,
             document=input.document,
-            offset_cap_ratio=input.offset_cap_ratio,
-            allow_banking=input.allow_banking,
         )
         return NoticePayload(notice=notice)
 

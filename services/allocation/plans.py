@@ -272,25 +272,22 @@ async def issue_notices_for_plan(
         await audit.record(actor, "allocation.notices_issued", plan, data={"issued": 0})
         return []
     incoming = await files.accept(document, "document")
+    request = notices.NoticeRequest(
+        year=plan.year,
+        deadline=deadline,
+        ack_window_hours=ack_window_hours,
+        title=title,
+        body=body,
+        offset_cap_ratio=offset_cap_ratio,
+        allow_banking=allow_banking,
+    )
     issued = []
     for enterprise_id in ids:
         if enterprise_id in done:
             continue
         try:
             issued.append(
-                await notices.issue_accepted(
-                    actor,
-                    files,
-                    incoming,
-                    enterprise_id=enterprise_id,
-                    year=plan.year,
-                    deadline=deadline,
-                    ack_window_hours=ack_window_hours,
-                    title=title,
-                    body=body,
-                    offset_cap_ratio=offset_cap_ratio,
-                    allow_banking=allow_banking,
-                )
+                await notices.issue_accepted(actor, files, incoming, request, enterprise_id=enterprise_id)
             )
         except ServiceError as error:
             if error.code != ErrorCode.NOTICE_ALREADY_ISSUED:  # a concurrent call got there first

@@ -10,11 +10,11 @@ from services import audit
 from services.access import Actor, enterprise_scope, require_role
 from services.enterprises import get_enterprise
 from services.errors import ErrorCode, ServiceError, not_found
-from services.values import whole_tonnes
+from services.values import Raw, whole_tonnes
 from services.values import year as valid_year
 
 
-async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amount: object) -> Allowance:
+async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amount: Raw) -> Allowance:
     """Set or correct the allowance; refused once a notice for that enterprise and year exists,
     because the notice has snapshotted it."""
     require_role(actor, Role.REGULATOR)
@@ -54,7 +54,7 @@ async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amo
                 ) from None
         else:
             allowance.amount = tonnes
-            allowance.updated_by_id = actor.user_id  # type: ignore[attr-defined]
+            allowance.updated_by_id = actor.user_id
             await allowance.save()
         await audit.record(
             actor, "allowance.set", allowance, data={"year": year, "before": before, "after": tonnes}

@@ -21,7 +21,7 @@ from services.compliance.workflow import DECISIONS, Action, transition
 from services.errors import ErrorCode, ServiceError, not_found
 from services.live import events
 from services.live.events import EventType
-from services.values import text, whole_tonnes
+from services.values import Raw, text, whole_tonnes
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ async def submit_application(
     files: FileStore,
     *,
     notice_id: int,
-    verified_emissions: object,
-    offsets: object,
-    purchased_allowances: object,
+    verified_emissions: Raw,
+    offsets: Raw,
+    purchased_allowances: Raw,
     report: Upload | None,
     note: str | None = None,
     idempotency_key: str | None = None,

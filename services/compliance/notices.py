@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict, Unpack
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -21,7 +21,7 @@ from services.enterprises import EnterpriseFilter, get_enterprise, matching
 from services.errors import ErrorCode, ServiceError, not_found
 from services.live import events, jobs
 from services.live.events import EventType
-from services.values import aware, ratio, text
+from services.values import Raw, aware, ratio, text
 from services.values import year as valid_year
 
 DEFAULT_OFFSET_CAP = Decimal("0.05")  # 2021 办法 Art 29: CCER covers at most 5 % of the amount due
@@ -63,7 +63,17 @@ async def get_notice(actor: Actor, notice_id: int, *, for_update: bool = False) 
     return notice
 
 
-async def advance(notice: Notice, action: Action, now: datetime, **changes: Any) -> NoticeStatus:
+class NoticeChanges(TypedDict, total=False):
+    """What a transition may set on the notice besides its status and version."""
+
+    deadline: datetime
+    acknowledged_at: datetime
+    acknowledged_by_id: int
+
+
+async def advance(
+    notice: Notice, action: Action, now: datetime, **changes: Unpack[NoticeChanges]
+) -> NoticeStatus:
     """Move the notice along the state machine with a compare-and-set on its version.
 
     On PostgreSQL callers also hold the row lock; on SQLite (where row locks do
@@ -84,6 +94,19 @@ async def advance(notice: Notice, action: Action, now: datetime, **changes: Any)
 
 
 @dataclass(frozen=True)
+class NoticeRequest:
+    """A notice as the regulator asks for it; notice_terms validates it."""
+
+    year: int
+    deadline: datetime
+    ack_window_hours: int
+    title: str
+    body: str
+    offset_cap_ratio: Raw = DEFAULT_OFFSET_CAP
+    allow_banking: bool = False
+
+
+@dataclass(frozen=True)
 class NoticeTerms:
     """A notice's validated rules, snapshotted into it at issue."""
 
@@ -96,58 +119,45 @@ class NoticeTerms:
     body: str
 
 
-def notice_terms(
-    *,
-    year: int,
-    deadline: datetime,
-    ack_window_hours: int,
-    title: str,
-    body: str,
-    offset_cap_ratio: object = DEFAULT_OFFSET_CAP,
-    allow_banking: bool = False,
-) -> NoticeTerms:
+def notice_terms(request: NoticeRequest) -> NoticeTerms:
     now = datetime.now(UTC)
-    valid_year(year)
-    if aware(deadline, "deadline") <= now:
+    valid_year(request.year)
+    if aware(request.deadline, "deadline") <= now:
         raise ServiceError(ErrorCode.DEADLINE_IN_PAST, "deadline must be in the future", "deadline")
-    if not 0 < ack_window_hours <= MAX_ACK_WINDOW_HOURS:
+    if not 0 < request.ack_window_hours <= MAX_ACK_WINDOW_HOURS:
         raise ServiceError(
             ErrorCode.INVALID_ACK_WINDOW,
             f"ackWindowHours must be between 1 and {MAX_ACK_WINDOW_HOURS}",
             "ackWindowHours",
         )
     return NoticeTerms(
-        year=year,
-        deadline=deadline.astimezone(UTC),
-        ack_window_hours=ack_window_hours,
-        offset_cap_ratio=ratio(offset_cap_ratio, "offsetCapRatio"),
-        allow_banking=allow_banking,
-        title=text(title, "title", max_length=200),
-        body=text(body, "body", max_length=20_000, required=False),
+        year=request.year,
+        deadline=request.deadline.astimezone(UTC),
+        ack_window_hours=request.ack_window_hours,
+        offset_cap_ratio=ratio(request.offset_cap_ratio, "offsetCapRatio"),
+        allow_banking=request.allow_banking,
+        title=text(request.title, "title", max_length=200),
+        body=text(request.body, "body", max_length=20_000, required=False),
     )
 
 
 async def issue_notice(
-    actor: Actor, files: FileStore, *, enterprise_id: int, document: Upload | None, **terms: Any
+    actor: Actor, files: FileStore, request: NoticeRequest, *, enterprise_id: int, document: Upload | None
 ) -> Notice:
-    """Issue the year's compliance notice, snapshotting the allowance and rules.
-
-    `terms` are notice_terms' arguments: year, deadline, ack_window_hours, title, body,
-    offset_cap_ratio, allow_banking.
-    """
+    """Issue the year's compliance notice, snapshotting the allowance and rules."""
     require_role(actor, Role.REGULATOR)
-    checked = notice_terms(**terms)
+    checked = notice_terms(request)
     enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
     incoming = await files.accept(document, "document")
     return await _issue(actor, files, incoming, enterprise, checked)
 
 
 async def issue_accepted(
-    actor: Actor, files: FileStore, incoming: IncomingFile, *, enterprise_id: int, **terms: Any
+    actor: Actor, files: FileStore, incoming: IncomingFile, request: NoticeRequest, *, enterprise_id: int
 ) -> Notice:
     """issue_notice for a document already accepted (one upload, many notices: allocation plans)."""
     require_role(actor, Role.REGULATOR)
-    checked = notice_terms(**terms)
+    checked = notice_terms(request)
     enterprise = await get_enterprise(actor, enterprise_id, "enterpriseId")
     return await _issue(actor, files, incoming, enterprise, checked)
 

@@ -14,6 +14,7 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from models import StaleMonth
+from services.orm import column
 
 REFRESH_BATCH = 5000
 # Past this many marks (workers were down, or a bulk load) one full rebuild beats month by month.
@@ -76,7 +77,7 @@ async def refresh() -> int:
                 )
                 if not locked[0]["ok"]:
                     return cleared  # another refresh is at it and loops until nothing is left
-            ids = await StaleMonth.all().order_by("id").limit(REFRESH_BATCH).values_list("id", flat=True)
+            ids: list[int] = await column(StaleMonth.all().order_by("id").limit(REFRESH_BATCH), "id")
             if not ids:
                 return cleared
             low, high = ids[0], ids[-1]

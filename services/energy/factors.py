@@ -29,6 +29,7 @@ from services import audit
 from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError, permission_denied
 from services.live import jobs
+from services.orm import column
 from services.values import text
 
 # Factors and tce coefficients have 8 decimals: stored as integers scaled by this,
@@ -194,12 +195,11 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
     for attempt in range(3):  # two regulators adding the same key at once: the later gets the next version
         try:
             async with in_transaction():
-                latest = (
-                    await EmissionFactor.filter(
+                latest: list[int | None] = await column(
+                    EmissionFactor.filter(
                         energy_type_id=energy_type.code, effective_year=effective_year, region_prefix=prefix
-                    )
-                    .annotate(top=Max("version"))
-                    .values_list("top", flat=True)
+                    ).annotate(top=Max("version")),
+                    "top",
                 )
                 factor = await EmissionFactor.create(
                     energy_type_id=energy_type.code,
@@ -296,6 +296,5 @@ async def recompute(factor_id: int) -> int:
 
 async def unapplied() -> list[int]:
     """Factors whose recompute has not finished (its job was lost): for the sweep."""
-    return list(
-        await EmissionFactor.filter(applied_at__isnull=True).order_by("id").values_list("id", flat=True)
-    )
+    ids: list[int] = await column(EmissionFactor.filter(applied_at__isnull=True).order_by("id"), "id")
+    return ids

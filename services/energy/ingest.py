@@ -60,6 +60,10 @@ class _Row:
     amount: int  # millionths of the canonical unit
 
 
+# A record as written, in INGEST_COLUMNS order: the COPY path sends these tuples as they are.
+_Record = tuple[int, int, int, int, str, str, Decimal, str, int, int | None, int | None, int | None]
+
+
 def parse_period(text: str) -> tuple[int, int, int]:
     """ "2024-03" -> (2024, 3, 0); "2024-03-15" -> (2024, 3, 15)."""
     parts = text.split("-")
@@ -112,7 +116,7 @@ class EnergyImporter(RowImporter[_Row]):
         self.factors = await load_table()
         self.tce_table = await coefficient_table()
 
-    def key(self, row: _Row) -> tuple[Any, ...]:
+    def key(self, row: _Row) -> tuple[str, int, int, int, str, EnergySource]:
         return (row.credit_code, row.year, row.month, row.day, row.energy_type, row.source)
 
     def parse(self, line: int, raw: dict[str, str]) -> _Row:
@@ -166,8 +170,8 @@ class EnergyImporter(RowImporter[_Row]):
         self.result.written += len(records)
         self.touched = True
 
-    def _convert(self, rows: list[_Row]) -> list[tuple[Any, ...]]:
-        records = []
+    def _convert(self, rows: list[_Row]) -> list[_Record]:
+        records: list[_Record] = []
         for row in rows:
             enterprise_id, region_code = self.enterprises[row.credit_code]
             factor = self.factors.pick(row.energy_type, region_code, row.year)
@@ -251,7 +255,7 @@ TRUNCATE energy_ingest
 """
 
 
-async def _upsert(records: list[tuple[Any, ...]]) -> None:
+async def _upsert(records: list[_Record]) -> None:
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect == "postgres":
         # The bulk path: COPY into a session table, then set-based statements.

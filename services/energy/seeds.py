@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from models import Benchmark, EmissionFactor, EnergyRecord, EnergyType, Product, TceCoefficient
 from services.energy.units import REFERENCE
+from services.orm import column
 
 
 def rows_of(name: str) -> list[dict[str, str]]:
@@ -21,7 +22,7 @@ def rows_of(name: str) -> list[dict[str, str]]:
 
 async def seed_reference_data() -> None:
     """Idempotent; runs after every `ccms migrate`."""
-    known = set(await EnergyType.all().values_list("code", flat=True))
+    known: set[str] = set(await column(EnergyType.all(), "code"))
     await EnergyType.bulk_create(
         [
             EnergyType(
@@ -34,7 +35,7 @@ async def seed_reference_data() -> None:
             if r["code"] not in known
         ]
     )
-    known = set(await Product.all().values_list("code", flat=True))
+    known = set(await column(Product.all(), "code"))
     await Product.bulk_create(
         [
             Product(code=r["code"], name=r["name"], unit=r["unit"])

@@ -115,7 +115,7 @@ async def actor_for(token: str, scope: TokenScope) -> Actor | None:
     return Actor.of(row.user)
 
 
-def _described(token: ApiToken) -> dict[str, object]:
+def _described(token: ApiToken) -> dict[str, str | int | None]:
     """What the audit trail keeps of a token: never the secret or its hash."""
     return {
         "userId": token.user_id,

@@ -134,14 +134,16 @@ class Cycle:
 
 
 async def issue(regulator: Actor, files: FileStore, enterprise: Enterprise, **overrides: Any) -> Notice:
+    """Issue a 2025 notice; `overrides` replace the NoticeRequest's fields, or the document."""
     values: dict[str, Any] = {
-        "enterprise_id": enterprise.id,
         "year": 2025,
         "deadline": in_days(30),
         "ack_window_hours": 72,
         "title": "2025 年度履约通知书",
         "body": "Surrender allowances equal to your verified 2025 emissions.",
-        "document": pdf(),
     }
     values.update(overrides)
-    return await notices.issue_notice(regulator, files, **values)
+    document = values.pop("document", pdf())
+    return await notices.issue_notice(
+        regulator, files, notices.NoticeRequest(**values), enterprise_id=enterprise.id, document=document
+    )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from services.errors import ErrorCode
-from services.values import MAX_TONNES, aware, ratio, text, whole_tonnes, year
+from services.values import MAX_TONNES, Raw, aware, ratio, text, whole_tonnes, year
 from tests.services.cycle import fails_with
 
 
 @pytest.mark.parametrize("value", [5, "5", "5.0", " 5 ", Decimal("5.00"), 5.0, "5e0"])
-def test_whole_tonnes_accept_five_in_any_spelling(value: object) -> None:
+def test_whole_tonnes_accept_five_in_any_spelling(value: Raw) -> None:
     assert whole_tonnes(value, "offsets") == 5
 
 
@@ -23,7 +24,7 @@ def test_zero_and_the_largest_plausible_amount_are_whole_tonnes() -> None:
 
 
 @pytest.mark.parametrize("value", [-1, "-1", "-0.5"])
-def test_negative_tonnes_are_refused_naming_the_field(value: object) -> None:
+def test_negative_tonnes_are_refused_naming_the_field(value: Raw) -> None:
     with fails_with(ErrorCode.NEGATIVE_QUANTITY, "offsets") as error:
         whole_tonnes(value, "offsets")
     assert "offsets" in error.value.message
@@ -33,19 +34,21 @@ def test_negative_tonnes_are_refused_naming_the_field(value: object) -> None:
     "value",
     [1.5, "1.5", "abc", "", None, "NaN", "Infinity", "-Infinity", "sNaN", True, False, MAX_TONNES + 1],
 )
-def test_fractions_words_non_finite_numbers_and_booleans_are_not_tonnes(value: object) -> None:
+def test_fractions_words_non_finite_numbers_and_booleans_are_not_tonnes(value: Any) -> None:
+    # Any: the scalars hand over whatever a GraphQL variable held, None included.
     with fails_with(ErrorCode.INVALID_QUANTITY, "verifiedEmissions") as error:
         whole_tonnes(value, "verifiedEmissions")
     assert "verifiedEmissions" in error.value.message
 
 
 @pytest.mark.parametrize(("value", "expected"), [("0.05", "0.05"), (0, "0"), (1, "1"), ("0.1234", "0.1234")])
-def test_ratios_between_zero_and_one_with_four_decimals(value: object, expected: str) -> None:
+def test_ratios_between_zero_and_one_with_four_decimals(value: Raw, expected: str) -> None:
     assert ratio(value, "offsetCapRatio") == Decimal(expected)
 
 
 @pytest.mark.parametrize("value", ["-0.01", "1.0001", "2", "0.00001", "abc", "NaN", "Infinity", None])
-def test_other_ratios_are_refused(value: object) -> None:
+def test_other_ratios_are_refused(value: Any) -> None:
+    # Any: the scalars hand over whatever a GraphQL variable held, None included.
     with fails_with(ErrorCode.INVALID_RATIO, "offsetCapRatio"):
         ratio(value, "offsetCapRatio")
 

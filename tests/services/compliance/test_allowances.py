@@ -7,6 +7,7 @@ import pytest
 from models import Allowance, AuditEvent
 from services.compliance.allowances import get_allowance, set_initial_allowance
 from services.errors import ErrorCode
+from services.values import Raw
 from tests.conftest import World
 from tests.services.cycle import fails_with, issue, unchanged
 
@@ -60,7 +61,7 @@ async def test_each_year_has_its_own_allowance(world: World) -> None:
     ],
 )
 async def test_a_bad_amount_is_refused_and_nothing_is_written(
-    world: World, amount: object, code: ErrorCode
+    world: World, amount: Raw, code: ErrorCode
 ) -> None:
     enterprise = await world.enterprise("440113")
     regulator = await world.regulator("44")
