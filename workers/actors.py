@@ -16,7 +16,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO
 
 from services.live.catalog import JOBS, LONG_JOBS
-from workers.broker import setup_broker
+from core.broker import setup_broker
 
 broker = setup_broker(os.environ.get("REDIS_URL") or None)
 broker.add_middleware(AsyncIO())
