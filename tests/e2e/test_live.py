@@ -224,10 +224,12 @@ async def test_a_review_through_b_reaches_only_its_enterprise_on_a(
 async def enqueue(cluster: Cluster, job: str, notice_id: str, times: int) -> None:
     """Send the job's dramatiq message `times` times from another process, as the API does."""
     code = (
-        "import sys\n"
-        "from workers.actors import ACTORS\n"
+        "import asyncio, sys\n"
+        "from core.broker import broker_from, dispatcher_for\n"
+        "from core.settings import Settings\n"
+        "dispatch = dispatcher_for(broker_from(Settings.from_env()))\n"
         "for _ in range(int(sys.argv[3])):\n"
-        "    ACTORS[sys.argv[1]].send(int(sys.argv[2]))\n"
+        "    asyncio.run(dispatch(sys.argv[1], (int(sys.argv[2]),), 0))\n"
     )
     env = {**cluster.deployment.env, "REDIS_URL": cluster.redis_url}
     done = await asyncio.to_thread(
