@@ -168,4 +168,4 @@ class RedisHub(MemoryHub):
                 await asyncio.sleep(self.retry_seconds)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated

@@ -4,7 +4,8 @@ One function for every kind of process, so the API, `ccms worker` and
 `ccms scheduler` cannot drift apart:
 
 - embedded default (no REDIS_URL): an in-memory hub and in-process jobs with a periodic sweep;
-- with REDIS_URL: the Redis hub (API processes also listen, for subscriptions) and dramatiq.
+- with REDIS_URL: the Redis hub (API processes also listen, for subscriptions) and dramatiq
+  (jobs sent by name on a broker of their own, or on the one `ccms worker` passes in).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import db
+from core.broker import broker_from, dispatcher_for
 from core.hub import MemoryHub, RedisHub
 from core.inprocess import InProcessJobs
 from core.settings import Settings
 from services.live import events, jobs, webhooks
+from services.live.jobs import Dispatcher
 
 
 @dataclass
@@ -27,8 +30,15 @@ class Runtime:
 _current: Runtime | None = None
 
 
-async def start(settings: Settings, *, listen: bool = True, manage_db: bool = True) -> Runtime:
-    """`listen`: receive events for subscribers (API processes); workers only publish."""
+async def start(
+    settings: Settings, *, listen: bool = True, manage_db: bool = True, dispatcher: Dispatcher | None = None
+) -> Runtime:
+    """Connect the database, start the hub, and install the publisher and the job dispatcher.
+
+    `listen`: receive events for subscribers (API processes); workers only publish.
+    `dispatcher`: where the services' jobs go; by default dramatiq when REDIS_URL is set, else
+    the in-process runner (which a listening process, the embedded server, also sweeps with).
+    """
     global _current
     if manage_db:
         await db.init_db(settings.database_url)
@@ -50,15 +60,15 @@ async def start(settings: Settings, *, listen: bool = True, manage_db: bool = Tr
         )
     )
     inprocess = None
-    if settings.redis_url:
-        from workers.actors import dispatch
-
-        jobs.set_dispatcher(dispatch)
-    else:
-        inprocess = InProcessJobs(settings.sweep_interval_seconds)
-        jobs.set_dispatcher(inprocess.dispatch)
-        if listen:  # the embedded server runs the sweep itself
-            inprocess.start()
+    if dispatcher is None:
+        if settings.redis_url:
+            dispatcher = dispatcher_for(broker_from(settings))
+        else:
+            inprocess = InProcessJobs(settings.sweep_interval_seconds)
+            dispatcher = inprocess.dispatch
+            if listen:  # the embedded server runs the sweep itself
+                inprocess.start()
+    jobs.set_dispatcher(dispatcher)
     _current = Runtime(hub, inprocess)
     return _current
 

@@ -1,1 +1,1 @@
-"""Background jobs: the dramatiq broker and thin actors that call services/."""
+"""`ccms worker`: one thin dramatiq actor per job (actors.py) and the boot that starts the runtime (middleware.py)."""

@@ -1,74 +1,72 @@
-"""Dramatiq actors: one thin actor per job of workers/jobs.py, for `ccms worker`.
+"""Dramatiq actors for `ccms worker`: one per job of services.live.catalog, thin, taking ids.
 
-Importing this module selects the broker from REDIS_URL (dramatiq binds actors to
-the broker current at import time). Actors are async, so they run on the AsyncIO
-middleware's event loop, where the Runtime middleware connects the database and
-the event publisher when the worker boots.
+Each calls the service function its job names in the catalogue, which the embedded server runs
+in-process instead (tests/workers/test_actors.py holds the two together). Importing this module
+sets up the broker from Settings first: dramatiq binds an actor to the broker current when it is
+declared. Actors are async, so they run on the AsyncIO middleware's event loop, where the Runtime
+middleware connects the database when the worker boots.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
+from typing import TypedDict
 
 import dramatiq
-from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import AsyncIO
 
-from services.live.catalog import JOBS, LONG_JOBS
-from workers.broker import setup_broker
+from core.broker import broker_from
+from core.settings import Settings
+from services.compliance import alarms, deadlines
+from services.energy import aggregates, factors
+from services.live import sweep as sweeping
+from services.live import webhooks
+from workers.middleware import Runtime
 
-broker = setup_broker(os.environ.get("REDIS_URL") or None)
-broker.add_middleware(AsyncIO())
+settings = Settings.from_env()
+broker = broker_from(settings)
+broker.add_middleware(AsyncIO())  # first: the Runtime middleware boots on its event loop
+broker.add_middleware(Runtime(settings))
+dramatiq.set_broker(broker)
 
-# Retries are dramatiq's exponential backoff; time limits keep a hung job from holding a slot.
-OPTIONS = {"max_retries": 5, "min_backoff": 1000, "max_backoff": 60_000, "time_limit": 120_000}
+
+class Retries(TypedDict):
+    max_retries: int
+    min_backoff: int  # milliseconds, doubling up to max_backoff
+    max_backoff: int
+
+
+RETRIES = Retries(max_retries=5, min_backoff=1_000, max_backoff=60_000)
+# A time limit keeps a hung job from holding a slot. The long jobs (catalog.LONG_JOBS) may run
+# for minutes over a large dataset; both resume where they stopped.
+TIME_LIMIT = 120_000
 LONG_TIME_LIMIT = 3_600_000
 
 
-def _actor(name: str) -> dramatiq.Actor:
-    job = JOBS[name]
-
-    async def run(*args: int) -> None:
-        await job(*args)
-
-    run.__name__ = run.__qualname__ = name
-    options = {**OPTIONS, "time_limit": LONG_TIME_LIMIT} if name in LONG_JOBS else OPTIONS
-    return dramatiq.actor(run, actor_name=name, **options)
+@dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)
+async def check_acknowledgement(notice_id: int) -> None:
+    await alarms.check_acknowledgement(notice_id)
 
 
-ACTORS: dict[str, dramatiq.Actor] = {name: _actor(name) for name in JOBS}
+@dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)
+async def mark_overdue(notice_id: int) -> None:
+    await deadlines.mark_overdue(notice_id)
 
 
-class Runtime(dramatiq.Middleware):
-    """Starts the process runtime (database, event publisher, webhook config) on the
-    worker's event loop once it exists, and stops it at shutdown.
-
-    Before boot, not after: dramatiq starts its consumer and worker threads between the
-    two hooks, so messages already queued would run before the database is connected.
-    The AsyncIO middleware, added first, has created the event loop by then."""
-
-    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from core import runtime
-        from core.settings import Settings
-
-        get_event_loop_thread().run_coroutine(runtime.start(Settings.from_env(), listen=False))
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from core import runtime
-
-        get_event_loop_thread().run_coroutine(runtime.stop())
+@dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)
+async def deliver_webhook(alarm_id: int, attempt: int = 1) -> None:
+    await webhooks.deliver(alarm_id, attempt)
 
 
-broker.add_middleware(Runtime())
+@dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)
+async def sweep() -> None:
+    await sweeping.sweep()
 
 
-# The Redis broker refuses delays of 7 days or more; a job woken early reschedules itself.
-MAX_DELAY_MS = 6 * 24 * 3600 * 1000
+@dramatiq.actor(time_limit=LONG_TIME_LIMIT, **RETRIES)
+async def refresh_aggregates() -> None:
+    await aggregates.refresh()
 
 
-async def dispatch(name: str, args: tuple[int, ...], delay_seconds: float) -> None:
-    """The services' job dispatcher when REDIS_URL is set."""
-    delay = min(int(delay_seconds * 1000), MAX_DELAY_MS) or None
-    # dramatiq's Redis client is synchronous: keep it off the event loop.
-    await asyncio.to_thread(ACTORS[name].send_with_options, args=args, delay=delay)
+@dramatiq.actor(time_limit=LONG_TIME_LIMIT, **RETRIES)
+async def recompute_emissions(factor_id: int) -> None:
+    await factors.recompute(factor_id)

@@ -1,7 +1,8 @@
 """Every background job, defined once: a name and the service function it runs.
 
-Dramatiq actors (workers/actors.py) and the embedded runner (workers/inprocess.py)
-both dispatch through this table, so the two deployments run the same code.
+The embedded runner (core/inprocess.py) runs this table; `ccms worker` declares one dramatiq
+actor of the same name per entry (workers/actors.py), calling the same function with the same
+ids. So the two deployments run the same code.
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from services.compliance import alarms, deadlines
 from services.energy import aggregates, factors
 from services.live import sweep, webhooks
 
-
-async def run_sweep() -> None:
-    await sweep.sweep()
-
-
 JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     "check_acknowledgement": alarms.check_acknowledgement,
     "mark_overdue": deadlines.mark_overdue,
     "deliver_webhook": webhooks.deliver,
-    "sweep": run_sweep,
+    "sweep": sweep.sweep,
     "refresh_aggregates": aggregates.refresh,
     "recompute_emissions": factors.recompute,
 }

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
 
 from models import Alarm, AlarmKind, Notice, NoticeStatus, Reminder, ReminderKind, WebhookDelivery
 from services.compliance import alarms, deadlines
@@ -34,6 +36,7 @@ class SweepResult:
 
 
 async def sweep() -> SweepResult:
+    """One pass over everything that is due; returns what it found to do."""
     now = datetime.now(UTC)
     result = SweepResult()
     late = (
@@ -41,17 +44,13 @@ async def sweep() -> SweepResult:
         .exclude(id__in=Subquery(Alarm.filter(kind=AlarmKind.ACK_OVERDUE).values("notice_id")))
         .order_by("id")
         .limit(BATCH)
-        .values_list("id", flat=True)
     )
-    for notice_id in await late:
+    for notice_id in await _ids(late):
         result.ack_alarms += await alarms.check_acknowledgement(notice_id) is not None
     past_deadline = (
-        Notice.filter(status__in=list(OVERDUE_FROM), deadline__lte=now)
-        .order_by("id")
-        .limit(BATCH)
-        .values_list("id", flat=True)
+        Notice.filter(status__in=list(OVERDUE_FROM), deadline__lte=now).order_by("id").limit(BATCH)
     )
-    for notice_id in await past_deadline:
+    for notice_id in await _ids(past_deadline):
         result.overdue += await deadlines.mark_overdue(notice_id)
     # mark_overdue raises the alarm after its commit: a crash in between leaves it to us.
     unalarmed = (
@@ -82,9 +81,8 @@ async def sweep() -> SweepResult:
             Alarm.filter(raised_at__lte=now - timedelta(seconds=30), raised_at__gte=now - WEBHOOK_BACKFILL)
             .exclude(id__in=Subquery(WebhookDelivery.all().values("alarm_id")))
             .limit(BATCH)
-            .values_list("id", flat=True)
         )
-        for alarm_id in await undelivered:
+        for alarm_id in await _ids(undelivered):
             await jobs.enqueue("deliver_webhook", alarm_id)
             result.webhooks += 1
     for factor_id in await factors.unapplied():
@@ -92,3 +90,8 @@ async def sweep() -> SweepResult:
     if await aggregates.pending():
         result.stale_months = await aggregates.refresh()
     return result
+
+
+async def _ids(query: QuerySet[Any]) -> list[int]:
+    # tortoise types every values_list as tuples; flat=True on one column gives the values.
+    return cast(list[int], await query.values_list("id", flat=True))

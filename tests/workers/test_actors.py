@@ -1,61 +1,69 @@
-"""The dramatiq side of job dispatch: one actor per job, and the services' dispatcher sending
-the ids with the delay (capped below the Redis broker's limit; the job re-checks when woken).
-
-Sent to dramatiq's stub broker; the actors themselves run in `ccms worker` and end-to-end tests.
-"""
+"""One dramatiq actor per job of the catalogue, of the same name, taking the same ids and
+calling the same service function; with retries, and a time limit that is longer for the long
+jobs. tests/workers/test_worker.py runs them through a worker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from dramatiq import Message
-from dramatiq.brokers.stub import StubBroker
-from dramatiq.common import current_millis
 
-from services.live.catalog import JOBS
+from core.broker import QUEUE
+from services.live.catalog import JOBS, LONG_JOBS
 from workers import actors
 
 
-@pytest.fixture
-def broker() -> Iterator[StubBroker]:
-    if not isinstance(actors.broker, StubBroker):
-        pytest.skip("REDIS_URL is set: the actors are bound to a real broker")
-    actors.broker.flush_all()
-    yield actors.broker
-    actors.broker.flush_all()
+def actor_function(name: str) -> Callable[..., Any]:
+    """The async function an actor was declared with (dramatiq wraps it to run on its loop)."""
+    return inspect.unwrap(actors.broker.get_actor(name).fn)
 
 
-def sent(broker: StubBroker, queue: str) -> list[Message]:
-    return [Message.decode(raw) for raw in list(broker.queues[queue].queue)]
+def parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any, Any]]:
+    return [
+        (p.name, p.kind, p.default, p.annotation) for p in inspect.signature(function).parameters.values()
+    ]
 
 
-def test_every_job_has_an_actor_of_the_same_name() -> None:
-    assert set(actors.ACTORS) == set(JOBS)
-    assert all(actor.actor_name == name for name, actor in actors.ACTORS.items())
+def test_every_job_has_an_actor_of_the_same_name_and_every_actor_a_job() -> None:
+    assert actors.broker.get_declared_actors() == set(JOBS)
+    for name in JOBS:
+        assert getattr(actors, name) is actors.broker.get_actor(name)  # declared by that name, searchable
+        assert actor_function(name).__name__ == name
 
 
-async def test_a_job_without_delay_goes_straight_to_the_queue(broker: StubBroker) -> None:
-    await actors.dispatch("deliver_webhook", (12, 2), 0)
-
-    [message] = sent(broker, "default")
-    assert (message.actor_name, message.args) == ("deliver_webhook", (12, 2))
-    assert sent(broker, "default.DQ") == []
+@pytest.mark.parametrize("name", sorted(JOBS))
+def test_an_actor_takes_the_ids_its_service_function_takes(name: str) -> None:
+    assert parameters(actor_function(name)) == parameters(JOBS[name])
 
 
-async def test_a_delayed_job_waits_in_the_delay_queue_until_due(broker: StubBroker) -> None:
-    before = current_millis()
-    await actors.dispatch("check_acknowledgement", (5,), 72 * 3600)
+@pytest.mark.parametrize("name", sorted(JOBS))
+async def test_an_actor_calls_the_service_function_of_its_job_with_its_ids(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = JOBS[name]
+    calls: list[tuple[int, ...]] = []
 
-    [message] = sent(broker, "default.DQ")
-    assert (message.actor_name, message.args) == ("check_acknowledgement", (5,))
-    assert before + 72 * 3600 * 1000 <= message.options["eta"] <= current_millis() + 72 * 3600 * 1000
+    async def record(*ids: int) -> None:
+        calls.append(ids)
+
+    monkeypatch.setattr(sys.modules[service.__module__], service.__name__, record)
+    ids = tuple(range(101, 101 + len(inspect.signature(service).parameters)))
+
+    await actor_function(name)(*ids)
+
+    assert calls == [ids]
 
 
-async def test_a_delay_beyond_the_brokers_limit_is_capped(broker: StubBroker) -> None:
-    before = current_millis()
-    await actors.dispatch("check_acknowledgement", (5,), 90 * 24 * 3600)
-
-    [message] = sent(broker, "default.DQ")
-    assert before + actors.MAX_DELAY_MS <= message.options["eta"] <= current_millis() + actors.MAX_DELAY_MS
-    assert actors.MAX_DELAY_MS < 7 * 24 * 3600 * 1000
+@pytest.mark.parametrize("name", sorted(JOBS))
+def test_an_actor_retries_with_backoff_within_a_time_limit_longer_for_long_jobs(name: str) -> None:
+    actor = actors.broker.get_actor(name)
+    assert actor.queue_name == QUEUE  # where the dispatcher sends every job
+    assert actor.options == {
+        "max_retries": 5,
+        "min_backoff": 1_000,
+        "max_backoff": 60_000,
+        "time_limit": 3_600_000 if name in LONG_JOBS else 120_000,
+    }
