@@ -245,6 +245,7 @@ export const en: typeof zhCN = {
   statistics: {
     groupBy: 'Group by',
     thenBy: 'Then by',
+    noSecond: 'Nothing',
     from: 'From month',
     to: 'To month',
     metric: 'Metric',

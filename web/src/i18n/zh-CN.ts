@@ -244,6 +244,7 @@ export const zhCN = {
   statistics: {
     groupBy: '分组',
     thenBy: '再按',
+    noSecond: '不再分组',
     from: '起始月份',
     to: '截止月份',
     metric: '指标',
