@@ -23,7 +23,7 @@ function lookup(tree: Tree, path: string): string | Tree | undefined {
 }
 
 function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
+  return readdirSync(dir).flatMap((name: string) => {
     const path = join(dir, name)
     if (statSync(path).isDirectory()) return name === 'gql' ? [] : sources(path)
     return /\.(vue|ts)$/.test(name) && !name.endsWith('.test.ts') ? [path] : []
