@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from playwright.sync_api import BrowserContext, Page, Response, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Response, expect
 
 from tests.browser.conftest import MEMBER, REGULATOR, Cast
 from tests.browser.support import PDF, YEAR, choose, fill_number, mark_page, sign_in, still_same_document
@@ -105,12 +105,11 @@ def test_a_regulator_and_an_enterprise_complete_the_cycle_live(
     expect(regulator.get_by_test_id("timeline")).to_contain_text("审核通过")
 
 
-def _open_report(page: Page, detail: object) -> Response:
-    from playwright.sync_api import Locator
-
-    assert isinstance(detail, Locator)
-    with page.context.expect_event("response", lambda r: "/documents/" in r.url) as response:
-        with page.context.expect_page() as popup:
-            detail.get_by_role("button", name="查看核查报告").click()
+def _open_report(page: Page, detail: Locator) -> Response:
+    with (
+        page.context.expect_event("response", lambda r: "/documents/" in r.url) as response,
+        page.context.expect_page() as popup,
+    ):
+        detail.get_by_role("button", name="查看核查报告").click()
     popup.value.close()
     return response.value
