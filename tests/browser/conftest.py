@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from redis import Redis
 
 from api.console import STATIC
 from services.codes import make_credit_code
 from tests.backends import CI, REDIS_URL, create_pg_database, drop_pg_database, require_redis
 from tests.browser.support import ARGS, CHROMIUM, YEAR, save_screenshots
-from tests.e2e.deployment import claim_redis_db
+from tests.e2e.deployment import Deployment, claim_redis_db, redis_db
 from tests.e2e.server import REPO, GraphQLHTTP, Server, serve
 
+T = TypeVar("T")
 ARTIFACTS = Path(os.environ.get("CCMS_BROWSER_ARTIFACTS") or REPO / "var" / "browser-failures")
 ADMIN = ("chief", "chief-password")
 REGULATOR = ("b_regulator", "password-123")
@@ -34,8 +38,15 @@ ENTERPRISES = (
     ("深圳示范水泥厂", "440307", "MA7B0002", "3011", "CEMENT"),
     ("佛山示范钢铁厂", "440606", "MA7B0003", "3120", "STEEL"),
 )
-# Verified emissions of each enterprise in the five years before YEAR (the trend's data).
+# Verified emissions of each enterprise in the five years before YEAR (the trend's data): a base
+# that grows by STEP a year, plus a year's wobble so the fit has an interval.
 HISTORY = {0: 800_000, 1: 450_000, 2: 1_200_000}
+STEP = 20_000
+WOBBLE = {1: 9_000, 2: -14_000, 3: 11_000, 4: -6_000, 5: 0}  # by years before YEAR
+
+
+def verified(enterprise: int, back: int) -> int:
+    return HISTORY[enterprise] + STEP * (5 - back) + WOBBLE[back] + 1_000 * enterprise
 
 
 def _unavailable(reason: str) -> None:
@@ -44,7 +55,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
@@ -59,21 +70,39 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture(scope="module")
+def _run(coroutine: Coroutine[object, object, T]) -> T:
+    """Run a coroutine to the end in a thread of its own: Playwright's sync API and the test
+    session's event loop both live in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="package")
 def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`ccms serve` on SQLite alone, or on a fresh PostgreSQL database with Redis for the hub."""
+    """`ccms serve` on SQLite alone (the embedded default, jobs in process); or the production
+    shape on a fresh PostgreSQL database: `ccms migrate`, `ccms serve --no-migrate` and
+    `ccms worker` sharing a Redis database of their own (events, and jobs such as the
+    aggregates' refresh that statistics read)."""
     env = {"CCMS_ADMIN_USERNAME": ADMIN[0], "CCMS_ADMIN_PASSWORD": ADMIN[1], "CCMS_DEMO": "0"}
-    database = None
-    if backend == "postgres":
-        require_redis()
-        database = asyncio.run(create_pg_database("ccms_browser"))
-        env |= {"DATABASE_URL": database, "REDIS_URL": claim_redis_db(REDIS_URL)}
-    try:
-        with serve(tmp_path_factory.mktemp("browser") / "var", env) as running:
+    var = tmp_path_factory.mktemp("browser") / "var"
+    if backend == "sqlite":
+        with serve(var, env) as running:
             yield running
+        return
+    require_redis()
+    redis_url = claim_redis_db(REDIS_URL, avoid=(0, redis_db(REDIS_URL)))
+    database = _run(create_pg_database("ccms_browser"))
+    try:
+        with Deployment(var, env | {"DATABASE_URL": database, "REDIS_URL": redis_url}) as deployment:
+            deployment.migrate()
+            api, worker = deployment.start_api("api"), deployment.start_worker()
+            deployment.wait_api(api)
+            deployment.wait_worker(worker)
+            yield api
     finally:
-        if database:
-            asyncio.run(drop_pg_database(database))
+        _run(drop_pg_database(database))
+        with Redis.from_url(redis_url) as redis:
+            redis.flushdb()
 
 
 @dataclass
@@ -102,7 +131,7 @@ def _ok(payload: dict) -> dict:
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cast(server: Server) -> Iterator[Cast]:
     """Three enterprises, a Guangdong regulator and a member of the first; a 1,000 t allowance
     for YEAR; five years of verified emissions; two years of monthly energy use."""
@@ -154,10 +183,10 @@ def cast(server: Server) -> Iterator[Cast]:
                 "creditCode": make_credit_code(ENTERPRISES[i][1], ENTERPRISES[i][2]),
                 "year": YEAR - back,
                 "kind": "EMISSIONS",
-                "quantity": str(base + 20_000 * (5 - back) + 1_000 * i),
+                "quantity": str(verified(i, back)),
                 "unit": "t",
             }
-            for i, base in HISTORY.items()
+            for i in HISTORY
             for back in range(1, 6)
         ]
         assert _ok(api.query(IMPORT_HISTORY, {"rows": rows}, token=regulator))["written"] == 15

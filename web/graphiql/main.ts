@@ -22,10 +22,22 @@ const fetcher = createGraphiQLFetcher({
   wsConnectionParams: token ? { authorization: `Bearer ${token}` } : undefined,
 })
 
+// What a first visit shows: a query that works for anyone signed in.
+const defaultQuery = `# CCMS GraphQL API. Send "Authorization: Bearer <token>" (the headers tab below);
+# the login mutation gives a token. Every type and field is described in the docs (top left).
+{
+  me {
+    username
+    role
+    enterprise { name }
+  }
+}
+`
+
 const root = document.getElementById('graphiql')
 if (root) {
   root.textContent = ''
   createRoot(root).render(
-    createElement(GraphiQL, { fetcher, defaultHeaders: headers, shouldPersistHeaders: false }),
+    createElement(GraphiQL, { fetcher, defaultQuery, defaultHeaders: headers, shouldPersistHeaders: false }),
   )
 }

@@ -299,7 +299,7 @@ export const en: typeof zhCN = {
     national: 'National',
     version: 'Version',
     value: 'Factor',
-    factorValue: '{value} tCO₂/{unit}',
+    factorValue: '{value} {unit}',
     parameters: 'Fuel parameters',
     parameterValues: 'NCV {ncv}, carbon content {cc}, oxidation {ox}',
     source: 'Source',

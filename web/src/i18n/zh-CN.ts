@@ -298,7 +298,7 @@ export const zhCN = {
     national: '全国',
     version: '版本',
     value: '因子',
-    factorValue: '{value} 吨CO₂/{unit}',
+    factorValue: '{value} {unit}',
     parameters: '燃料参数',
     parameterValues: '低位热值 {ncv}，单位热值含碳量 {cc}，氧化率 {ox}',
     source: '来源',
