@@ -22,6 +22,8 @@ export default defineConfig({
     outDir: '../api/static',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1500,
+    // .vite/manifest.json: which chunks each page and route loads (bench/console_size.py).
+    manifest: true,
     rollupOptions: {
       input: {
         console: fileURLToPath(new URL('./index.html', import.meta.url)),
