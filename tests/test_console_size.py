@@ -4,6 +4,7 @@ of its own that no route loads before it draws a chart (bench/console_size.py me
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,11 +17,13 @@ BENCH = Path(__file__).resolve().parents[1] / "bench" / "console_size.py"
 
 
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("console_size", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """bench/ is scripts, not a package: load the script as the module `console_size`."""
+    if "console_size" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("console_size", BENCH)
+        assert spec and spec.loader
+        sys.modules["console_size"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["console_size"])
+    return sys.modules["console_size"]
 
 
 @pytest.fixture
