@@ -20,7 +20,12 @@ from tests.browser.support import PDF, YEAR, sign_in
 ISSUE = """
 mutation($input: IssueNoticeInput!) { issueNotice(input: $input) { notice { id } errors { code } } }
 """
-NOTICES = "query($e: ID!) { notices(filter: { enterpriseId: $e }) { edges { node { id } } } }"
+CREATE_USER = "mutation($i: CreateUserInput!) { createUser(input: $i) { errors { code } } }"
+ACKNOWLEDGE = "mutation($id: ID!) { acknowledgeNotice(noticeId: $id) { errors { code } } }"
+SUBMIT = """
+mutation($input: SubmitApplicationInput!) { submitApplication(input: $input) { errors { code } } }
+"""
+CEMENT = ("b_cement", "password-123")
 ALLOWANCE = """
 mutation($e: ID!, $y: Int!) { setInitialAllowance(enterpriseId: $e, year: $y, amount: 480000) { errors { code } } }
 """
@@ -32,7 +37,7 @@ REGULATOR_SCREENS = [
     ("allocation", "/allocation", "[data-test=trend] canvas"),
     ("notices", "/notices", "[data-test=notice-link]"),
     ("notice", "/notices/{notice}", "[data-test=timeline]"),
-    ("review", "/review", "[data-test=queue-count]"),
+    ("review", "/review", "[data-test=review-detail]"),
     ("statistics", "/statistics", ".chart canvas"),
     ("energy", "/energy", "[data-test=factors] tbody tr"),
     ("alarms", "/alarms", "[data-test=alarm-list]"),
@@ -54,30 +59,56 @@ def pictures(tmp_path: Path) -> Path:
     return Path(os.environ["CCMS_SCREENSHOTS"]) if os.environ.get("CCMS_SCREENSHOTS") else tmp_path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def notice_id(cast: Cast) -> str:
-    """A notice waiting for its enterprise's acknowledgement (the second enterprise)."""
+    """A notice of the second enterprise whose application is under review: the notice, review
+    and inbox screens then show an application with its balance and the review form."""
+    api, regulator = cast.api, cast.regulator_token
     enterprise = cast.enterprise_ids[1]
-    assert cast.api.query(ALLOWANCE, {"e": enterprise, "y": YEAR}, token=cast.regulator_token)
-    name = ENTERPRISES[1][0]
-    payload = cast.api.upload(
-        ISSUE,
+    admin = api.login(*ADMIN)
+    api.query(
+        CREATE_USER,
         {
-            "input": {
+            "i": {
+                "username": CEMENT[0],
+                "password": CEMENT[1],
+                "role": "ENTERPRISE",
                 "enterpriseId": enterprise,
-                "year": YEAR,
-                "deadline": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
-                "ackWindowHours": 240,
-                "title": f"{YEAR} 年度履约通知书（{name}）",
-                "document": None,
             }
         },
-        {"input.document": ("通知书.pdf", PDF, "application/pdf")},
-        token=cast.regulator_token,
-    )["issueNotice"]
-    assert payload["errors"] in ([], [{"code": "NOTICE_ALREADY_ISSUED"}]), payload  # issued by an earlier run
-    notices = cast.api.query(NOTICES, {"e": enterprise}, token=cast.regulator_token)["notices"]["edges"]
-    return notices[0]["node"]["id"]
+        token=admin,
+    )
+    member = api.login(*CEMENT)
+    assert api.query(ALLOWANCE, {"e": enterprise, "y": YEAR}, token=regulator)
+    notice = {
+        "enterpriseId": enterprise,
+        "year": YEAR,
+        "deadline": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
+        "ackWindowHours": 240,
+        "title": f"{YEAR} 年度履约通知书（{ENTERPRISES[1][0]}）",
+        "document": None,
+    }
+    issued = api.upload(
+        ISSUE, {"input": notice}, {"input.document": ("通知书.pdf", PDF, "application/pdf")}, token=regulator
+    )
+    assert issued["issueNotice"]["errors"] == [], issued
+    notice_id = issued["issueNotice"]["notice"]["id"]
+    assert api.query(ACKNOWLEDGE, {"id": notice_id}, token=member)["acknowledgeNotice"]["errors"] == []
+    application = {
+        "noticeId": notice_id,
+        "verifiedEmissions": 495_000,
+        "offsets": 30_000,
+        "purchasedAllowances": 0,
+        "report": None,
+    }
+    submitted = api.upload(
+        SUBMIT,
+        {"input": application},
+        {"input.report": ("核查报告.pdf", PDF, "application/pdf")},
+        token=member,
+    )
+    assert submitted["submitApplication"]["errors"] == [], submitted
+    return str(notice_id)
 
 
 def visit(page: Page, url: str, ready: str, picture: Path, problems: list[str]) -> None:

@@ -23,6 +23,8 @@ describe('numbers', () => {
   it('shows a fraction as a percentage', () => {
     expect(formatPercent('0.3', 'zh-CN')).toBe('30%')
     expect(formatPercent(0.6667, 'en')).toBe('66.7%')
+    expect(formatPercent(0.024, 'zh-CN', true)).toBe('+2.4%')
+    expect(formatPercent(-0.006, 'en', true)).toBe('-0.6%')
   })
 })
 

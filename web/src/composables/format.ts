@@ -12,10 +12,14 @@ export function formatNumber(value: number | string | null | undefined, locale: 
   return new Intl.NumberFormat(locale, { maximumFractionDigits: maxDigits }).format(number)
 }
 
-/** A fraction ("0.3") as a percentage ("30%"). */
-export function formatPercent(value: number | string | null | undefined, locale: Locale): string {
+/** A fraction ("0.3") as a percentage ("30%"); `signed` for a change ("+2.4%"). */
+export function formatPercent(value: number | string | null | undefined, locale: Locale, signed = false): string {
   if (value === null || value === undefined || value === '') return '—'
-  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(Number(value))
+  return new Intl.NumberFormat(locale, {
+    style: 'percent',
+    maximumFractionDigits: 1,
+    signDisplay: signed ? 'exceptZero' : 'auto',
+  }).format(Number(value))
 }
 
 export function formatDateTime(iso: string | null | undefined, locale: Locale): string {

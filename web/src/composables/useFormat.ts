@@ -16,6 +16,7 @@ export function useFormat() {
     tce: (value: number | string | null | undefined) =>
       value === null || value === undefined ? '—' : t('units.tce', { value: formatNumber(value, current(), 1) }),
     percent: (value: number | string | null | undefined) => formatPercent(value, current()),
+    change: (value: number | string | null | undefined) => formatPercent(value, current(), true),
     dateTime: (iso: string | null | undefined) => formatDateTime(iso, current()),
   }
 }
