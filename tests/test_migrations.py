@@ -33,7 +33,7 @@ async def test_on_postgresql_the_aggregates_have_covering_indexes_and_no_referen
         row["indexname"]: "INCLUDE (enterprise_id, amount, tce, emissions, missing_factors)"
         in row["indexdef"]
         for row in indexes
-    } == {  # fmt: skip
+    } == {
         "energy_monthly_covering": True,
         "energy_yearly_covering": True,
     }
