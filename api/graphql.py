@@ -20,6 +20,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from api import console
 from api.auth import authenticate, bearer_token
 from core.hub import MemoryHub
 from core.settings import Settings
@@ -91,6 +92,10 @@ class GraphQLView(GraphQL[Context, None]):
             response=response,
             hub=self.hub,
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's page loads React and GraphiQL from a CDN; ours is built from web/.
+        return console.page(console.GRAPHIQL)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Authenticate a WebSocket from its connection_init payload (browsers cannot set

@@ -50,6 +50,7 @@ class Settings:
     alarm_webhook_url: str | None = None
     alarm_webhook_secret: str = ""
     alarm_webhook_max_attempts: int = 8
+    download_link_ttl_seconds: int = 60
 
     @property
     def embedded(self) -> bool:
@@ -87,6 +88,7 @@ class Settings:
             alarm_webhook_max_attempts=_int(
                 "CCMS_ALARM_WEBHOOK_MAX_ATTEMPTS", cls.alarm_webhook_max_attempts
             ),
+            download_link_ttl_seconds=_int("CCMS_DOWNLOAD_LINK_TTL_SECONDS", cls.download_link_ttl_seconds),
         )
 
 

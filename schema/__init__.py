@@ -15,13 +15,16 @@ from schema.alarms.queries import AlarmQueries
 from schema.allocation.mutations import AllocationMutations
 from schema.allocation.queries import AllocationQueries
 from schema.compliance.mutations import ComplianceMutations
+from schema.compliance.preview import BalancePreviewQueries
 from schema.compliance.queries import ComplianceQueries
+from schema.downloads.mutations import DownloadMutations
 from schema.energy.mutations import EnergyMutations
 from schema.energy.queries import EnergyQueries
 from schema.enterprises.mutations import EnterpriseMutations
 from schema.enterprises.queries import EnterpriseQueries
 from schema.history.mutations import HistoryMutations
 from schema.history.queries import HistoryQueries
+from schema.identity.directory import UserDirectoryQueries
 from schema.identity.mutations import IdentityMutations
 from schema.identity.queries import IdentityQueries
 from schema.live.shared import SharedEventExecutionContext
@@ -44,6 +47,8 @@ class Query(
     EnergyQueries,
     StatisticsQueries,
     TokenQueries,
+    UserDirectoryQueries,
+    BalancePreviewQueries,
 ):
     pass
 
@@ -61,6 +66,7 @@ class Mutation(
     EnergyMutations,
     StatisticsMutations,
     TokenMutations,
+    DownloadMutations,
 ):
     pass
 

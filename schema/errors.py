@@ -101,7 +101,10 @@ class CodedErrors(FieldExtension):
 
 
 def coded(error: ServiceError) -> GraphQLError:
-    return GraphQLError(error.message, extensions={"code": error.code.value})
+    extensions = {"code": error.code.value}
+    if error.field:
+        extensions["field"] = error.field
+    return GraphQLError(error.message, extensions=extensions)
 
 
 def mutation(*, description: str, permission_classes: Sequence[type[BasePermission]] = ()) -> Any:

@@ -1,0 +1,1 @@
+"""Signed download links for browsers."""

@@ -1,0 +1,90 @@
+"""Charts draw the server's figures: the allocation trend and a rule preview, and the statistics
+explorer, whose CSV download by click holds the rows of the GraphQL query."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from decimal import Decimal
+
+from playwright.sync_api import BrowserContext, expect
+
+from tests.browser.conftest import HISTORY, REGULATOR, Cast, verified
+from tests.browser.support import YEAR, fill_number, sign_in
+
+PREVIEW = """
+mutation($input: AllocationInput!) {
+  previewAllocation(input: $input) { errors { code } lines { enterprise { name } amount } }
+}
+"""
+STATISTICS = """
+query { statistics(groupBy: [YEAR], first: 100) { edges { node { year emissions energyTce } } } }
+"""
+
+
+def tonnes(text: str) -> int:
+    """'1,234,567 吨' -> 1234567"""
+    return int("".join(ch for ch in text if ch.isdigit()))
+
+
+def test_the_trend_chart_and_a_rule_preview_show_the_figures(
+    cast: Cast, new_context: Callable[..., BrowserContext]
+) -> None:
+    page = new_context().new_page()
+    sign_in(page, cast.url, *REGULATOR)
+    page.goto(f"{cast.url}/allocation")
+
+    trend = page.get_by_test_id("trend")
+    expect(trend.locator("canvas")).to_have_count(1)
+    last = sum(verified(i, 1) for i in HISTORY)  # YEAR - 1
+    row = trend.get_by_test_id("trend-table").locator("tr", has_text=str(YEAR - 1))
+    expect(row).to_contain_text(f"{last:,} 吨CO₂")
+    expect(trend.get_by_test_id("forecast")).to_contain_text("吨CO₂")
+
+    panel = page.get_by_test_id("preview-A")
+    fill_number(page, "A-total", 2_000_000)
+    panel.get_by_role("button", name="预览").click()
+    amounts = panel.get_by_test_id("amount")
+    expect(amounts).to_have_count(3)
+    expect(panel.locator("canvas")).to_have_count(1)
+    shown = {
+        line.locator("td").first.inner_text(): tonnes(line.get_by_test_id("amount").inner_text())
+        for line in panel.get_by_test_id("lines-A").locator("tbody tr").all()
+    }
+    answer = cast.api.query(
+        PREVIEW,
+        {"input": {"year": YEAR, "rule": "HISTORICAL_EMISSIONS", "total": 2_000_000}},
+        token=cast.regulator_token,
+    )["previewAllocation"]
+    assert answer["errors"] == []
+    assert shown == {line["enterprise"]["name"]: line["amount"] for line in answer["lines"]}
+    assert sum(shown.values()) == 2_000_000
+
+
+def test_the_statistics_chart_and_its_csv_download_hold_the_querys_rows(
+    cast: Cast, new_context: Callable[..., BrowserContext]
+) -> None:
+    page = new_context().new_page()
+    sign_in(page, cast.url, *REGULATOR)
+    page.goto(f"{cast.url}/statistics")
+
+    expect(page.locator(".chart canvas")).to_have_count(1)
+    table = page.get_by_test_id("statistics-table")
+    expect(table.locator("tbody tr")).to_have_count(2)  # YEAR - 1 and YEAR
+    with page.expect_download() as download:
+        page.get_by_test_id("download-csv").click()
+    assert download.value.suggested_filename == "statistics.csv"
+    with open(download.value.path(), encoding="utf-8") as file:
+        downloaded = list(csv.DictReader(io.StringIO(file.read())))
+
+    rows = cast.api.query(STATISTICS, token=cast.regulator_token)["statistics"]["edges"]
+    expected = [
+        (str(r["node"]["year"]), Decimal(r["node"]["emissions"]), Decimal(r["node"]["energyTce"]))
+        for r in rows
+    ]
+    assert [(r["year"], Decimal(r["emissions"]), Decimal(r["energy_tce"])) for r in downloaded] == expected
+    assert [r[0] for r in expected] == [str(YEAR - 1), str(YEAR)]
+    # The table shows the same figures, formatted.
+    first = f"{float(expected[0][1]):,.1f}".rstrip("0").rstrip(".")
+    expect(table.locator("tbody tr").first).to_contain_text(f"{first} 吨CO₂")
