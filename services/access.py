@@ -40,7 +40,8 @@ def sees(actor: Actor, enterprise_id: int | None, region_code: str) -> bool:
     if actor.role == Role.ADMIN:
         return True
     if actor.role == Role.ENTERPRISE:
-        return enterprise_id == actor.enterprise_id
+        # An enterprise user bound to no enterprise sees nothing, not what belongs to no enterprise.
+        return enterprise_id is not None and enterprise_id == actor.enterprise_id
     return region_code.startswith(actor.region_prefix)
 
 

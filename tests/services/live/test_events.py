@@ -222,6 +222,13 @@ def test_an_alarm_reaches_the_regulators_of_its_region_and_admins_not_the_enterp
     assert seen_by(event) == REGION_WIDE | {ADMIN}
 
 
+def test_an_event_of_no_enterprise_never_reaches_an_enterprise_user_bound_to_none() -> None:
+    unbound = Actor(9, "unbound", Role.ENTERPRISE, enterprise_id=None)
+    event = Event(T.PLAN_COMMITTED, None, "", None, {"planId": 1})
+    assert not visible_to(event, unbound)
+    assert visible_to(event, NATIONAL) and visible_to(event, ADMIN)
+
+
 def test_resync_reaches_everyone() -> None:
     assert seen_by(Event(T.RESYNC)) == set(ACTORS)
 
