@@ -16,12 +16,11 @@ from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from services.errors import ErrorCode as ServiceErrorCode
-from services.errors import ServiceError, not_found
+from services.errors import ErrorCode, ServiceError, not_found
 from services.values import MAX_ID
 
-ErrorCode = strawberry.enum(
-    ServiceErrorCode,
+strawberry.enum(
+    ErrorCode,
     name="ErrorCode",
     description="Stable error codes. Clients switch on these; messages are for people and may change.",
 )

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 import models
+from models.enums import AllocationRule, PlanStatus
 from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.errors import Payload
@@ -19,8 +20,8 @@ from schema.pagination import After, Connection, First, paginate
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.allocation.rules import Allocation
 
-AllocationRule = strawberry.enum(
-    models.AllocationRule,
+strawberry.enum(
+    AllocationRule,
     description=(
         "How a total is split. HISTORICAL_EMISSIONS (grandfathering): by average verified emissions "
         "over the base years; BENCHMARK: output × benchmark × correction factor; ENERGY_PROPORTIONAL: "
@@ -28,8 +29,8 @@ AllocationRule = strawberry.enum(
         "per enterprise."
     ),
 )
-PlanStatus = strawberry.enum(
-    models.PlanStatus,
+strawberry.enum(
+    PlanStatus,
     description=(
         "DRAFT: saved, changes nothing yet; COMMITTED: its amounts are the year's initial allowances; "
         "SUPERSEDED: replaced by a later committed plan."

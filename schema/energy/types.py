@@ -9,14 +9,15 @@ import strawberry
 from strawberry.types import Info
 
 import models
+from models.enums import EnergySource
 from schema.enterprises.types import Enterprise
 from schema.errors import Payload
 from schema.history.types import RowError
 from schema.scalars import Quantity
 from services.energy.factors import millionths
 
-EnergySource = strawberry.enum(
-    models.EnergySource,
+strawberry.enum(
+    EnergySource,
     name="EnergySource",
     description=(
         "Where a record came from: MANUAL (typed in), IMPORT (a file), IOT (a meter gateway), PLATFORM "

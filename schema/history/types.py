@@ -10,10 +10,11 @@ from schema.enums import Sector
 from schema.errors import ErrorCode, Payload, UserError
 from schema.scalars import Quantity, Tonnes
 from services.allocation import history, trend
+from services.allocation.history import RowKind as HistoryKind
 from services.rows import ImportResult
 
-HistoryKind = strawberry.enum(
-    history.RowKind,
+strawberry.enum(
+    HistoryKind,
     name="HistoryKind",
     description=(
         "What a historical row records. ENERGY: energy use of one type; EMISSIONS: verified "

@@ -11,11 +11,12 @@ from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
-from services.statistics.dimensions import MAX_ENTERPRISE_IDS, Dimension, StatisticsFilter
+from services.statistics.dimensions import MAX_ENTERPRISE_IDS, StatisticsFilter
+from services.statistics.dimensions import Dimension as StatisticsDimension
 from services.statistics.page import Page, Row
 
-StatisticsDimension = strawberry.enum(
-    Dimension,
+strawberry.enum(
+    StatisticsDimension,
     name="StatisticsDimension",
     description=(
         "What statistics rows are grouped by. YEAR: the year; QUARTER: year and quarter; MONTH: year "
