@@ -45,7 +45,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -129,7 +129,7 @@ async def _export(request: Request, render: Render) -> Response:
     return render(request, group_by, types, _chained(first, rows))
 
 
-async def _chained(first: Row | None, rest: AsyncIterator[Row]) -> AsyncIterator[Row]:
+async def _chained(first: Row | None, rest: AsyncGenerator[Row, None]) -> AsyncIterator[Row]:
     # A failure after the first page propagates: the server then breaks the connection, so a
     # client sees a failed transfer rather than a file that looks complete.
     try:
@@ -138,7 +138,7 @@ async def _chained(first: Row | None, rest: AsyncIterator[Row]) -> AsyncIterator
             async for row in rest:
                 yield row
     finally:
-        await rest.aclose()  # type: ignore[attr-defined]
+        await rest.aclose()
 
 
 # -- parameters ------------------------------------------------------------------------------

@@ -88,6 +88,10 @@ def summary(values: list[float]) -> str:
     )
 
 
+# (event, applicationId) of a payload; a Resync carries neither.
+Key = tuple[str | None, str | None]
+
+
 class Tally:
     """Counts the subscribers that received the awaited event; wakes the bench when all have."""
 
@@ -101,7 +105,7 @@ class Tally:
         self.wanted, self.count, self.total = (event, application), 0, total
         self.done.clear()
 
-    def hit(self, key: tuple[str, str]) -> None:
+    def hit(self, key: Key) -> None:
         if key == self.wanted:
             self.count += 1
             if self.count == self.total:
@@ -116,7 +120,7 @@ class Probe(Subscriber):
     def __init__(self, url: str, token: str, notice: str, tally: Tally) -> None:
         super().__init__(url, token, SUBSCRIPTION, {"id": notice})
         self.tally = tally
-        self.hits: dict[tuple[str, str], tuple[float, str]] = {}
+        self.hits: dict[Key, tuple[float, str | None]] = {}
 
     async def _read(self) -> None:
         assert self.ws is not None
@@ -129,7 +133,9 @@ class Probe(Subscriber):
                     payload = message["payload"]
                     if payload.get("errors"):
                         self.errors.append(payload["errors"])
-                    change = (payload.get("data") or {}).get("noticeStatusChanged") or {}
+                    change: dict[str, str | None] = (payload.get("data") or {}).get(
+                        "noticeStatusChanged"
+                    ) or {}
                     key = (change.get("event"), change.get("applicationId"))
                     self.hits[key] = (now, change.get("at"))
                     self.tally.hit(key)
@@ -168,6 +174,7 @@ async def wait_all(
     return [
         (received, datetime.fromisoformat(at).timestamp())
         for received, at in (p.hits[key] for p in probes if key in p.hits)
+        if at is not None
     ]
 
 

@@ -1,4 +1,13 @@
-"""The GraphQL schema, built in one place with its limits."""
+"""The GraphQL schema, built in one place with its limits.
+
+How the types are annotated: a type served straight from a row (`Notice`, `Enterprise`...)
+declares its fields in GraphQL terms, since strawberry reads them off the row, and its
+resolvers take the row as `strawberry.Parent[models.X]`. Everywhere else the annotation says
+what Python holds, and `graphql_type=` names what the schema shows when the two differ: a
+resolver returning `models.Notice` for `Notice`, a payload field holding a row, an `int` shown
+as `Tonnes`, an input holding the number as the client sent it (`services.values.Raw`) or an
+upload. So mypy checks every value, with no casts.
+"""
 
 from __future__ import annotations
 

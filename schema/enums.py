@@ -1,22 +1,39 @@
-"""The stored enumerations, exposed to GraphQL under their own names."""
+"""The stored enumerations, exposed to GraphQL under their own names.
+
+`strawberry.enum` keeps the GraphQL definition on the enum class itself, so registering the
+models' enums here makes them the annotations: a status read off a row needs no conversion,
+and mypy sees the real class.
+"""
 
 from enum import StrEnum
 
 import strawberry
 
-from models import enums
-from services.compliance.workflow import Action
+from models.enums import AlarmKind, AlarmStatus, ApplicationStatus, MessageKind, NoticeStatus, Role, Sector
+from services.compliance.workflow import Action as NoticeAction
 
-Role = strawberry.enum(
-    enums.Role,
+__all__ = [
+    "AlarmKind",
+    "AlarmStatus",
+    "ApplicationStatus",
+    "Decision",
+    "MessageKind",
+    "NoticeAction",
+    "NoticeStatus",
+    "Role",
+    "Sector",
+]
+
+strawberry.enum(
+    Role,
     description=(
         "What a user may do. ADMIN: users and enterprises; REGULATOR: allocation, notices and "
         "review within its region; ENTERPRISE: its own enterprise only."
     ),
 )
-Sector = strawberry.enum(enums.Sector, description="The national ETS sector of an enterprise.")
-NoticeStatus = strawberry.enum(
-    enums.NoticeStatus,
+strawberry.enum(Sector, description="The national ETS sector of an enterprise.")
+strawberry.enum(
+    NoticeStatus,
     description=(
         "ISSUED: sent, not yet acknowledged; ACKNOWLEDGED: receipt confirmed; UNDER_REVIEW: an "
         "application awaits review (审核中); REJECTED: the last application was rejected and the "
@@ -24,20 +41,20 @@ NoticeStatus = strawberry.enum(
         "fulfilled by the deadline (逾期未履约)."
     ),
 )
-ApplicationStatus = strawberry.enum(
-    enums.ApplicationStatus,
+strawberry.enum(
+    ApplicationStatus,
     description=(
         "What the enterprise sees of an application: UNDER_REVIEW, APPROVED (已通过) or REJECTED (未通过)."
     ),
 )
-MessageKind = strawberry.enum(enums.MessageKind, description="What an inbox message is about.")
-AlarmKind = strawberry.enum(
-    enums.AlarmKind,
+strawberry.enum(MessageKind, description="What an inbox message is about.")
+strawberry.enum(
+    AlarmKind,
     description="ACK_OVERDUE: receipt not confirmed within the notice's window; NOTICE_OVERDUE: not fulfilled by the deadline.",
 )
-AlarmStatus = strawberry.enum(enums.AlarmStatus, description="OPEN until a regulator resolves it.")
-NoticeAction = strawberry.enum(
-    Action,
+strawberry.enum(AlarmStatus, description="OPEN until a regulator resolves it.")
+strawberry.enum(
+    NoticeAction,
     name="NoticeAction",
     description="An action on a notice. allowedActions lists those the caller may take next; MARK_OVERDUE is the system's.",
 )

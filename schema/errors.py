@@ -15,13 +15,13 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission
 from strawberry.types import Info
+from strawberry.types.field import StrawberryField
 
-from services.errors import ErrorCode as ServiceErrorCode
-from services.errors import ServiceError, not_found
+from services.errors import ErrorCode, ServiceError, not_found
 from services.values import MAX_ID
 
-ErrorCode = strawberry.enum(
-    ServiceErrorCode,
+strawberry.enum(
+    ErrorCode,
     name="ErrorCode",
     description="Stable error codes. Clients switch on these; messages are for people and may change.",
 )
@@ -107,11 +107,15 @@ def coded(error: ServiceError) -> GraphQLError:
     return GraphQLError(error.message, extensions=extensions)
 
 
-def mutation(*, description: str, permission_classes: Sequence[type[BasePermission]] = ()) -> Any:
-    """`strawberry.mutation` returning a payload whose `errors` carry any `ServiceError`."""
-    return strawberry.mutation(
+def mutation(
+    *, description: str, permission_classes: Sequence[type[BasePermission]] = ()
+) -> Callable[[Callable[..., Awaitable[Payload]]], StrawberryField]:
+    """`strawberry.mutation` for a resolver returning a payload, whose `errors` carry any
+    `ServiceError`: a resolver returning anything else is a type error."""
+    field: StrawberryField = strawberry.mutation(
         description=description, permission_classes=list(permission_classes), extensions=[ErrorsInPayload()]
     )
+    return field
 
 
 def parse_id(value: strawberry.ID | str, field: str, what: str) -> int:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 NodeT = TypeVar("NodeT")
+M = TypeVar("M", bound=Model)
 
 First = Annotated[
     int | None, strawberry.argument(description=f"Page size, 0 to {MAX_PAGE} (default {DEFAULT_PAGE}).")
@@ -60,8 +62,8 @@ def _decode(cursor: str) -> int:
 
 
 async def paginate(
-    query: QuerySet[Any], first: int | None, after: str | None, *, newest_first: bool = False
-) -> Connection[Any]:
+    query: QuerySet[M], first: int | None, after: str | None, *, newest_first: bool = False
+) -> Connection[M]:
     size = DEFAULT_PAGE if first is None else first
     if not 0 <= size <= MAX_PAGE:
         raise GraphQLError(
@@ -72,7 +74,7 @@ async def paginate(
         pk = _decode(after)
         page = page.filter(id__lt=pk) if newest_first else page.filter(id__gt=pk)
     rows = await page.order_by("-id" if newest_first else "id").limit(size + 1)
-    edges = [Edge(cursor=_cursor(row.id), node=row) for row in rows[:size]]
+    edges = [Edge(cursor=_cursor(row.pk), node=row) for row in rows[:size]]
     return Connection(
         edges=edges,
         page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None),

@@ -120,7 +120,7 @@ class Upload:
 
     def __init__(self, data: bytes, filename: str = "document.pdf") -> None:
         self.data = data
-        self.filename = filename
+        self.filename: str | None = filename  # as services.compliance.documents.Upload declares it
         self._offset = 0
 
     async def read(self, size: int = -1) -> bytes:

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.alarms.types import Alarm
 from schema.context import actor_of
 from schema.errors import Payload, mutation, parse_id
@@ -14,7 +15,9 @@ from services.compliance import alarms
 
 @strawberry.type(description="Result of resolveAlarm.")
 class AlarmPayload(Payload):
-    alarm: Alarm | None = strawberry.field(default=None, description="The alarm, on success.")
+    alarm: models.Alarm | None = strawberry.field(
+        default=None, graphql_type=Alarm | None, description="The alarm, on success."
+    )
 
 
 @strawberry.type

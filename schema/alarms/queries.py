@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.alarms.types import Alarm
 from schema.context import actor_of
 from schema.enums import AlarmKind, AlarmStatus
@@ -18,6 +19,7 @@ class AlarmQueries:
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         description="Alarms of your region, newest first (regulators; admins see all; enterprises none).",
+        graphql_type=Connection[Alarm],
     )
     async def alarms(
         self,
@@ -28,6 +30,6 @@ class AlarmQueries:
         kind: Annotated[AlarmKind | None, strawberry.argument(description="Only this kind.")] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[Alarm]:
+    ) -> Connection[models.Alarm]:
         query = alarms.alarms_for(actor_of(info), alarms.AlarmFilter(status=status, kind=kind))
         return await paginate(query, first, after, newest_first=True)

@@ -29,12 +29,12 @@ class Alarm:
         # Resolvers return Tortoise rows; unions need to know which GraphQL type a row is.
         return isinstance(obj, models.Alarm | cls)
 
-    @strawberry.field(description="The notice concerned.")
-    async def notice(self, root: strawberry.Parent[models.Alarm], info: Info) -> Notice:
+    @strawberry.field(description="The notice concerned.", graphql_type=Notice)
+    async def notice(self, root: strawberry.Parent[models.Alarm], info: Info) -> models.Notice:
         return await info.context.loaders.notice_by_id.load(root.notice_id)
 
-    @strawberry.field(description="The enterprise concerned.")
-    async def enterprise(self, root: strawberry.Parent[models.Alarm], info: Info) -> Enterprise:
+    @strawberry.field(description="The enterprise concerned.", graphql_type=Enterprise)
+    async def enterprise(self, root: strawberry.Parent[models.Alarm], info: Info) -> models.Enterprise:
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
 
     @strawberry.field(description="Username of the regulator who resolved it.")

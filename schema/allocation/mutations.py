@@ -7,6 +7,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+import models
 from schema.allocation.types import AllocationPlan, AllocationPreview, AllocationRule
 from schema.compliance.types import Notice
 from schema.context import actor_of
@@ -16,6 +17,7 @@ from schema.permissions import AUTHENTICATED
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.access import Actor
 from services.allocation import direct, plans, rules
+from services.compliance import documents
 from services.errors import ErrorCode, ServiceError
 from services.values import Raw
 
@@ -35,7 +37,7 @@ class AllocationScopeInput:
 @strawberry.input(description="One enterprise's amount in a DIRECT allocation.")
 class DirectAmountInput:
     enterprise_id: strawberry.ID = strawberry.field(description="The enterprise.")
-    amount: Tonnes = strawberry.field(description="Its allowance, in whole tCO2.")
+    amount: Raw = strawberry.field(graphql_type=Tonnes, description="Its allowance, in whole tCO2.")
 
 
 @strawberry.input(
@@ -44,8 +46,9 @@ class DirectAmountInput:
 class AllocationInput:
     year: int = strawberry.field(description="The allocation (compliance) year.")
     rule: AllocationRule = strawberry.field(description="How to split the total.")
-    total: Tonnes | None = strawberry.field(
+    total: Raw | None = strawberry.field(
         default=None,
+        graphql_type=Tonnes | None,
         description=(
             "Allowances to share. Optional for BENCHMARK (a cap: all are scaled down by one factor "
             "when exceeded), HISTORICAL_EMISSIONS (then the average emissions, less reductionRate) and "
@@ -59,21 +62,27 @@ class AllocationInput:
         default=None,
         description="Years whose data the rule reads (default: the last 3 with data before `year`).",
     )
-    reduction_rate: Ratio | None = strawberry.field(
-        default=None, description="HISTORICAL_EMISSIONS without a total: reduce the sum by this share."
-    )
-    correction_factor: Quantity | None = strawberry.field(
-        default=None, description="BENCHMARK: multiplies every benchmark allowance (default 1)."
-    )
-    floor_ratio: Ratio | None = strawberry.field(
+    reduction_rate: Raw | None = strawberry.field(
         default=None,
+        graphql_type=Ratio | None,
+        description="HISTORICAL_EMISSIONS without a total: reduce the sum by this share.",
+    )
+    correction_factor: Raw | None = strawberry.field(
+        default=None,
+        graphql_type=Quantity | None,
+        description="BENCHMARK: multiplies every benchmark allowance (default 1).",
+    )
+    floor_ratio: Raw | None = strawberry.field(
+        default=None,
+        graphql_type=Ratio | None,
         description="BENCHMARK: nobody gets less than this share of its verified emissions (e.g. 0.8).",
     )
     direct: list[DirectAmountInput] | None = strawberry.field(
         default=None, description="DIRECT: amounts per enterprise (at most 100,000)."
     )
-    direct_csv: Upload | None = strawberry.field(
+    direct_csv: documents.Upload | None = strawberry.field(
         default=None,
+        graphql_type=Upload | None,
         description=(
             "DIRECT: amounts as a CSV file, one `credit_code,amount` a line (a header line is optional); "
             "bad lines are reported with their numbers. Combined with `direct` when both are given."
@@ -83,7 +92,9 @@ class AllocationInput:
 
 @strawberry.type(description="Result of createAllocationPlan and commitAllocationPlan.")
 class AllocationPlanPayload(Payload):
-    plan: AllocationPlan | None = strawberry.field(default=None, description="The plan, on success.")
+    plan: models.AllocationPlan | None = strawberry.field(
+        default=None, graphql_type=AllocationPlan | None, description="The plan, on success."
+    )
 
 
 @strawberry.type(description="Result of issueNoticesForPlan.")
@@ -91,8 +102,10 @@ class IssueNoticesPayload(Payload):
     issued: int | None = strawberry.field(
         default=None, description="How many notices this call issued (0 when all were issued before)."
     )
-    notices: list[Notice] = strawberry.field(
-        default_factory=list, description="The notices this call issued, by enterprise id."
+    notices: list[models.Notice] = strawberry.field(
+        default_factory=list,
+        graphql_type=list[Notice],
+        description="The notices this call issued, by enterprise id.",
     )
 
 
@@ -158,7 +171,7 @@ class AllocationMutations:
     async def create_allocation_plan(self, info: Info, input: InputArgument) -> AllocationPlanPayload:
         actor = actor_of(info)
         plan = await plans.create_plan(actor, **await _request(actor, input))
-        return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
+        return AllocationPlanPayload(plan=plan)
 
     @mutation(
         permission_classes=AUTHENTICATED,
@@ -182,7 +195,7 @@ class AllocationMutations:
         plan = await plans.commit_plan(
             actor_of(info), parse_id(id, "id", "Allocation plan"), supersede=supersede, reason=reason
         )
-        return AllocationPlanPayload(plan=plan)  # type: ignore[arg-type]
+        return AllocationPlanPayload(plan=plan)
 
     @mutation(
         permission_classes=AUTHENTICATED,
@@ -205,12 +218,18 @@ class AllocationMutations:
         title: Annotated[str, strawberry.argument(description="Title of every notice.")],
         body: Annotated[str, strawberry.argument(description="Text of every notice.")] = "",
         document: Annotated[
-            Upload | None,
-            strawberry.argument(description="The official document: PDF, PNG or JPEG (multipart upload)."),
+            documents.Upload | None,
+            strawberry.argument(
+                description="The official document: PDF, PNG or JPEG (multipart upload).",
+                graphql_type=Upload | None,
+            ),
         ] = None,
         offset_cap_ratio: Annotated[
-            Ratio, strawberry.argument(description="Largest share of verified emissions offsets may cover.")
-        ] = "0.05",  # type: ignore[assignment]
+            Raw,
+            strawberry.argument(
+                description="Largest share of verified emissions offsets may cover.", graphql_type=Ratio
+            ),
+        ] = "0.05",
         allow_banking: Annotated[
             bool, strawberry.argument(description="Whether a surplus may carry over.")
         ] = False,
@@ -227,4 +246,4 @@ class AllocationMutations:
             offset_cap_ratio=offset_cap_ratio,
             allow_banking=allow_banking,
         )
-        return IssueNoticesPayload(issued=len(issued), notices=issued)  # type: ignore[arg-type]
+        return IssueNoticesPayload(issued=len(issued), notices=issued)

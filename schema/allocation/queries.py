@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.allocation.types import AllocationPlan, PlanStatus
 from schema.context import actor_of
 from schema.errors import parse_id
@@ -19,10 +20,11 @@ class AllocationQueries:
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         description="One allocation plan of your region, or null (regulators and admins).",
+        graphql_type=AllocationPlan | None,
     )
     async def allocation_plan(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The plan.")]
-    ) -> AllocationPlan | None:
+    ) -> models.AllocationPlan | None:
         try:
             return await plans.get_plan(actor_of(info), parse_id(id, "id", "Allocation plan"))
         except ServiceError:
@@ -31,6 +33,7 @@ class AllocationQueries:
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         description="Allocation plans of your region, newest first (enterprise users see none).",
+        graphql_type=Connection[AllocationPlan],
     )
     async def allocation_plans(
         self,
@@ -41,7 +44,7 @@ class AllocationQueries:
         ] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[AllocationPlan]:
+    ) -> Connection[models.AllocationPlan]:
         query = plans.plans_for(actor_of(info))
         if year is not None:
             query = query.filter(year=year)

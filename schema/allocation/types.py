@@ -12,15 +12,16 @@ from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 import models
+from models.enums import AllocationRule, PlanStatus
 from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.errors import Payload
-from schema.pagination import After, Connection, First, paginate
+from schema.pagination import After, Connection, Edge, First, paginate
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.allocation.rules import Allocation
 
-AllocationRule = strawberry.enum(
-    models.AllocationRule,
+strawberry.enum(
+    AllocationRule,
     description=(
         "How a total is split. HISTORICAL_EMISSIONS (grandfathering): by average verified emissions "
         "over the base years; BENCHMARK: output × benchmark × correction factor; ENERGY_PROPORTIONAL: "
@@ -28,8 +29,8 @@ AllocationRule = strawberry.enum(
         "per enterprise."
     ),
 )
-PlanStatus = strawberry.enum(
-    models.PlanStatus,
+strawberry.enum(
+    PlanStatus,
     description=(
         "DRAFT: saved, changes nothing yet; COMMITTED: its amounts are the year's initial allowances; "
         "SUPERSEDED: replaced by a later committed plan."
@@ -118,26 +119,33 @@ class AllocationScope:
 class AllocationPreview(Payload):
     year: int | None = strawberry.field(default=None, description="The allocation year.")
     rule: AllocationRule | None = strawberry.field(default=None, description="The rule applied.")
-    total: Tonnes | None = strawberry.field(
+    total: int | None = strawberry.field(
         default=None,
+        graphql_type=Tonnes | None,
         description=(
             "The total shared; for BENCHMARK the cap given (null when none was), for DIRECT the sum, "
             "for HISTORICAL_EMISSIONS without a total the reduced sum of the bases."
         ),
     )
-    allocated: Tonnes | None = strawberry.field(
-        default=None, description="Sum of the lines: equals total except for an unscaled BENCHMARK."
+    allocated: int | None = strawberry.field(
+        default=None,
+        graphql_type=Tonnes | None,
+        description="Sum of the lines: equals total except for an unscaled BENCHMARK.",
     )
-    scale_factor: Quantity | None = strawberry.field(
-        default=None, description="BENCHMARK: the uniform factor applied to fit the total (1 when unscaled)."
+    scale_factor: Decimal | None = strawberry.field(
+        default=None,
+        graphql_type=Quantity | None,
+        description="BENCHMARK: the uniform factor applied to fit the total (1 when unscaled).",
     )
     base_years: list[int] = strawberry.field(
         default_factory=list, description="The base years the rule read (BENCHMARK: the one year used)."
     )
     allocation: strawberry.Private[Allocation | None] = None
 
-    @strawberry.field(description="One line per enterprise allocated, by enterprise id.")
-    async def lines(self, info: Info) -> list[AllocationLine]:
+    @strawberry.field(
+        description="One line per enterprise allocated, by enterprise id.", graphql_type=list[AllocationLine]
+    )
+    async def lines(self, info: Info) -> list[LineRow]:
         if self.allocation is None:
             return []
         bases = self.allocation.bases
@@ -145,14 +153,17 @@ class AllocationPreview(Payload):
             LineRow(i, amount, bases.get(i, ZERO).quantize(BASIS_PLACES))
             for i, amount in sorted(self.allocation.amounts.items())
         ]
-        return await with_enterprises(info, rows)  # type: ignore[return-value]
+        return await with_enterprises(info, rows)
 
-    @strawberry.field(description="Enterprises without the data the rule needs, by enterprise id.")
-    async def manual(self, info: Info) -> list[ManualEntry]:
+    @strawberry.field(
+        description="Enterprises without the data the rule needs, by enterprise id.",
+        graphql_type=list[ManualEntry],
+    )
+    async def manual(self, info: Info) -> list[ManualRow]:
         if self.allocation is None:
             return []
         rows = [ManualRow(i, reason) for i, reason in sorted(self.allocation.manual.items())]
-        return await with_enterprises(info, rows)  # type: ignore[return-value]
+        return await with_enterprises(info, rows)
 
     @classmethod
     def of(cls, allocation: Allocation) -> AllocationPreview:
@@ -200,17 +211,24 @@ class AllocationPlan:
     def base_years(self, root: strawberry.Parent[models.AllocationPlan]) -> list[int]:
         return list((root.parameters or {}).get("baseYears") or [])
 
-    @strawberry.field(description="HISTORICAL_EMISSIONS without a total: the reduction applied.")
-    def reduction_rate(self, root: strawberry.Parent[models.AllocationPlan]) -> Ratio | None:
-        return _decimal((root.parameters or {}).get("reduction_rate"))  # type: ignore[return-value]
+    @strawberry.field(
+        description="HISTORICAL_EMISSIONS without a total: the reduction applied.", graphql_type=Ratio | None
+    )
+    def reduction_rate(self, root: strawberry.Parent[models.AllocationPlan]) -> Decimal | None:
+        return _decimal((root.parameters or {}).get("reduction_rate"))
 
-    @strawberry.field(description="BENCHMARK: the correction factor given (null: none, i.e. 1).")
-    def correction_factor(self, root: strawberry.Parent[models.AllocationPlan]) -> Quantity | None:
-        return _decimal((root.parameters or {}).get("correction_factor"))  # type: ignore[return-value]
+    @strawberry.field(
+        description="BENCHMARK: the correction factor given (null: none, i.e. 1).",
+        graphql_type=Quantity | None,
+    )
+    def correction_factor(self, root: strawberry.Parent[models.AllocationPlan]) -> Decimal | None:
+        return _decimal((root.parameters or {}).get("correction_factor"))
 
-    @strawberry.field(description="BENCHMARK: the floor, as a share of verified emissions.")
-    def floor_ratio(self, root: strawberry.Parent[models.AllocationPlan]) -> Ratio | None:
-        return _decimal((root.parameters or {}).get("floor_ratio"))  # type: ignore[return-value]
+    @strawberry.field(
+        description="BENCHMARK: the floor, as a share of verified emissions.", graphql_type=Ratio | None
+    )
+    def floor_ratio(self, root: strawberry.Parent[models.AllocationPlan]) -> Decimal | None:
+        return _decimal((root.parameters or {}).get("floor_ratio"))
 
     @strawberry.field(description="Username of the regulator who saved it.")
     async def created_by(self, root: strawberry.Parent[models.AllocationPlan], info: Info) -> str | None:
@@ -220,21 +238,27 @@ class AllocationPlan:
     def superseded_by_id(self, root: strawberry.Parent[models.AllocationPlan]) -> strawberry.ID | None:
         return None if root.superseded_by_id is None else strawberry.ID(str(root.superseded_by_id))
 
-    @strawberry.field(description="The allowances, by enterprise id, a page at a time.")
+    @strawberry.field(
+        description="The allowances, by enterprise id, a page at a time.",
+        graphql_type=Connection[AllocationLine],
+    )
     async def lines(
         self,
         root: strawberry.Parent[models.AllocationPlan],
         info: Info,
         first: First = None,
         after: After = None,
-    ) -> Connection[AllocationLine]:
+    ) -> Connection[LineRow]:
         page = await paginate(models.AllocationLine.filter(plan_id=root.id), first, after)
         rows = [LineRow(e.node.enterprise_id, e.node.amount, e.node.basis) for e in page.edges]
-        for edge, row in zip(page.edges, await with_enterprises(info, rows), strict=True):
-            edge.node = row
-        return page
+        rows = await with_enterprises(info, rows)
+        edges = [Edge(cursor=e.cursor, node=row) for e, row in zip(page.edges, rows, strict=True)]
+        return Connection(edges=edges, page_info=page.page_info, count=page.count)
 
-    @strawberry.field(description="Enterprises the rule could not allocate to, by enterprise id.")
-    async def manual(self, root: strawberry.Parent[models.AllocationPlan], info: Info) -> list[ManualEntry]:
+    @strawberry.field(
+        description="Enterprises the rule could not allocate to, by enterprise id.",
+        graphql_type=list[ManualEntry],
+    )
+    async def manual(self, root: strawberry.Parent[models.AllocationPlan], info: Info) -> list[ManualRow]:
         rows = [ManualRow(entry["enterpriseId"], entry["reason"]) for entry in root.manual or []]
-        return await with_enterprises(info, rows)  # type: ignore[return-value]
+        return await with_enterprises(info, rows)

@@ -7,14 +7,16 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+import models
 from schema.compliance.types import Application, Message, Notice
 from schema.context import actor_of
 from schema.enums import Decision
 from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Ratio, Tonnes
-from services.compliance import applications, inbox, notices
+from services.compliance import applications, documents, inbox, notices
 from services.compliance.workflow import Action
+from services.values import Raw
 
 
 @strawberry.input(
@@ -31,11 +33,15 @@ class IssueNoticeInput:
     )
     title: str = strawberry.field(description="Title.")
     body: str = strawberry.field(default="", description="Text of the notice.")
-    document: Upload | None = strawberry.field(
-        default=None, description="The official document: PDF, PNG or JPEG (multipart upload)."
+    document: documents.Upload | None = strawberry.field(
+        default=None,
+        graphql_type=Upload | None,
+        description="The official document: PDF, PNG or JPEG (multipart upload).",
     )
-    offset_cap_ratio: Ratio = strawberry.field(
-        default="0.05", description="Largest share of verified emissions offsets may cover (default 0.05)."
+    offset_cap_ratio: Raw = strawberry.field(
+        default="0.05",
+        graphql_type=Ratio,
+        description="Largest share of verified emissions offsets may cover (default 0.05).",
     )
     allow_banking: bool = strawberry.field(default=False, description="Whether a surplus may carry over.")
 
@@ -43,11 +49,19 @@ class IssueNoticeInput:
 @strawberry.input(description="A compliance application. Quantities are whole tonnes >= 0.")
 class SubmitApplicationInput:
     notice_id: strawberry.ID = strawberry.field(description="The acknowledged notice applied against.")
-    verified_emissions: Tonnes = strawberry.field(description="Verified emissions for the year.")
-    offsets: Tonnes = strawberry.field(default=0, description="Offsets (e.g. CCER) surrendered.")
-    purchased_allowances: Tonnes = strawberry.field(default=0, description="Allowances bought on the market.")
-    report: Upload | None = strawberry.field(
-        default=None, description="The verifier's conclusion report: PDF, PNG or JPEG."
+    verified_emissions: Raw = strawberry.field(
+        graphql_type=Tonnes, description="Verified emissions for the year."
+    )
+    offsets: Raw = strawberry.field(
+        default=0, graphql_type=Tonnes, description="Offsets (e.g. CCER) surrendered."
+    )
+    purchased_allowances: Raw = strawberry.field(
+        default=0, graphql_type=Tonnes, description="Allowances bought on the market."
+    )
+    report: documents.Upload | None = strawberry.field(
+        default=None,
+        graphql_type=Upload | None,
+        description="The verifier's conclusion report: PDF, PNG or JPEG.",
     )
     note: str | None = strawberry.field(default=None, description="A note to the regulator.")
     idempotency_key: str | None = strawberry.field(
@@ -70,20 +84,22 @@ class ReviewApplicationInput:
 
 @strawberry.type(description="Result of a notice mutation.")
 class NoticePayload(Payload):
-    notice: Notice | None = strawberry.field(default=None, description="The notice, on success.")
+    notice: models.Notice | None = strawberry.field(
+        default=None, graphql_type=Notice | None, description="The notice, on success."
+    )
 
 
 @strawberry.type(description="Result of an application mutation.")
 class ApplicationPayload(Payload):
-    application: Application | None = strawberry.field(
-        default=None, description="The application, on success."
+    application: models.Application | None = strawberry.field(
+        default=None, graphql_type=Application | None, description="The application, on success."
     )
 
 
 @strawberry.type(description="Result of markMessagesRead.")
 class MessagesPayload(Payload):
-    messages: list[Message] = strawberry.field(
-        default_factory=list, description="The messages now marked read."
+    messages: list[models.Message] = strawberry.field(
+        default_factory=list, graphql_type=list[Message], description="The messages now marked read."
     )
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.compliance.types import Application, Message, Notice
 from schema.context import actor_of
 from schema.enums import NoticeStatus
@@ -30,8 +31,8 @@ def _notice_filter(where: NoticeFilter | None) -> notices.NoticeFilter | None:
     if where is None:
         return None
     try:
-        given = where.enterprise_id is not None
-        enterprise_id = parse_id(where.enterprise_id, "enterpriseId", "Enterprise") if given else None
+        given = where.enterprise_id
+        enterprise_id = parse_id(given, "enterpriseId", "Enterprise") if given is not None else None
     except ServiceError:
         enterprise_id = -1  # a malformed id matches nothing
     return notices.NoticeFilter(
@@ -45,32 +46,42 @@ def _notice_filter(where: NoticeFilter | None) -> notices.NoticeFilter | None:
 
 @strawberry.type
 class ComplianceQueries:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="One notice in your scope, or null.")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One notice in your scope, or null.",
+        graphql_type=Notice | None,
+    )
     async def notice(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")]
-    ) -> Notice | None:
+    ) -> models.Notice | None:
         try:
             return await info.context.loaders.notice_by_id.load(parse_id(id, "id", "Notice"))
         except ServiceError:
             return None
 
-    @strawberry.field(permission_classes=AUTHENTICATED, description="Notices in your scope, newest first.")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Notices in your scope, newest first.",
+        graphql_type=Connection[Notice],
+    )
     async def notices(
         self,
         info: Info,
         filter: Annotated[NoticeFilter | None, strawberry.argument(description="Conditions.")] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[Notice]:
+    ) -> Connection[models.Notice]:
         query = notices.notices_for(actor_of(info), _notice_filter(filter))
         return await paginate(query, first, after, newest_first=True)
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED, description="Every application against a notice, oldest first."
+        permission_classes=AUTHENTICATED,
+        description="Every application against a notice, oldest first.",
+        graphql_type=list[Application],
     )
     async def applications(
         self, info: Info, notice_id: Annotated[strawberry.ID, strawberry.argument(description="The notice.")]
-    ) -> list[Application]:
+    ) -> list[models.Application]:
         try:
             return await info.context.loaders.applications_by_notice_id.load(
                 parse_id(notice_id, "noticeId", "Notice")
@@ -78,10 +89,14 @@ class ComplianceQueries:
         except ServiceError:
             return []
 
-    @strawberry.field(permission_classes=AUTHENTICATED, description="One application in your scope, or null.")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One application in your scope, or null.",
+        graphql_type=Application | None,
+    )
     async def application(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The application.")]
-    ) -> Application | None:
+    ) -> models.Application | None:
         try:
             return (
                 await applications.applications_for(actor_of(info))
@@ -95,6 +110,7 @@ class ComplianceQueries:
         permission_classes=AUTHENTICATED,
         description="Your inbox, newest first: your enterprise's, or for a regulator its region's "
         "alarm messages (admins have none).",
+        graphql_type=Connection[Message],
     )
     async def messages(
         self,
@@ -102,7 +118,7 @@ class ComplianceQueries:
         unread_only: Annotated[bool, strawberry.argument(description="Only unread messages.")] = False,
         first: First = None,
         after: After = None,
-    ) -> Connection[Message]:
+    ) -> Connection[models.Message]:
         return await paginate(
             inbox.messages_for(actor_of(info), unread_only), first, after, newest_first=True
         )

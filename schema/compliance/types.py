@@ -78,20 +78,20 @@ class Application:
         description="Rejection reason, or the override reason of an approved shortfall."
     )
 
-    @strawberry.field(description="Surplus in tonnes (0 when short).")
-    def surplus(self, root: strawberry.Parent[models.Application]) -> Tonnes:
+    @strawberry.field(description="Surplus in tonnes (0 when short).", graphql_type=Tonnes)
+    def surplus(self, root: strawberry.Parent[models.Application]) -> int:
         return max(root.balance, 0)
 
-    @strawberry.field(description="Shortfall in tonnes (0 when covered).")
-    def shortfall(self, root: strawberry.Parent[models.Application]) -> Tonnes:
+    @strawberry.field(description="Shortfall in tonnes (0 when covered).", graphql_type=Tonnes)
+    def shortfall(self, root: strawberry.Parent[models.Application]) -> int:
         return max(-root.balance, 0)
 
-    @strawberry.field(description="The verifier's conclusion report (审计结论报告).")
-    async def report(self, root: strawberry.Parent[models.Application], info: Info) -> Document:
+    @strawberry.field(description="The verifier's conclusion report (审计结论报告).", graphql_type=Document)
+    async def report(self, root: strawberry.Parent[models.Application], info: Info) -> models.Document:
         return await info.context.loaders.document_by_id.load(root.report_id)
 
-    @strawberry.field(description="The notice applied against.")
-    async def notice(self, root: strawberry.Parent[models.Application], info: Info) -> Notice:
+    @strawberry.field(description="The notice applied against.", graphql_type="Notice")
+    async def notice(self, root: strawberry.Parent[models.Application], info: Info) -> models.Notice:
         return await info.context.loaders.notice_by_id.load(root.notice_id)
 
 
@@ -119,24 +119,26 @@ class Notice:
     def acknowledgement_due_at(self, root: strawberry.Parent[models.Notice]) -> datetime:
         return root.issued_at + timedelta(hours=root.ack_window_hours)
 
-    @strawberry.field(description="The enterprise it is addressed to.")
-    async def enterprise(self, root: strawberry.Parent[models.Notice], info: Info) -> Enterprise:
+    @strawberry.field(description="The enterprise it is addressed to.", graphql_type=Enterprise)
+    async def enterprise(self, root: strawberry.Parent[models.Notice], info: Info) -> models.Enterprise:
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
 
-    @strawberry.field(description="The official document.")
-    async def document(self, root: strawberry.Parent[models.Notice], info: Info) -> Document | None:
+    @strawberry.field(description="The official document.", graphql_type=Document | None)
+    async def document(self, root: strawberry.Parent[models.Notice], info: Info) -> models.Document | None:
         if root.document_id is None:
             return None
         return await info.context.loaders.document_by_id.load(root.document_id)
 
-    @strawberry.field(description="Every application, oldest first.")
-    async def applications(self, root: strawberry.Parent[models.Notice], info: Info) -> list[Application]:
+    @strawberry.field(description="Every application, oldest first.", graphql_type=list[Application])
+    async def applications(
+        self, root: strawberry.Parent[models.Notice], info: Info
+    ) -> list[models.Application]:
         return await info.context.loaders.applications_by_notice_id.load(root.id)
 
-    @strawberry.field(description="The most recent application, if any.")
+    @strawberry.field(description="The most recent application, if any.", graphql_type=Application | None)
     async def latest_application(
         self, root: strawberry.Parent[models.Notice], info: Info
-    ) -> Application | None:
+    ) -> models.Application | None:
         applications = await info.context.loaders.applications_by_notice_id.load(root.id)
         return applications[-1] if applications else None
 
@@ -161,8 +163,11 @@ class Notice:
     def allowed_actions(self, root: strawberry.Parent[models.Notice], info: Info) -> list[NoticeAction]:
         return workflow.allowed_actions(root, actor_of(info), datetime.now(UTC))
 
-    @strawberry.field(description="The audit trail of the notice and its applications, oldest first.")
-    async def timeline(self, root: strawberry.Parent[models.Notice], info: Info) -> list[TimelineEntry]:
+    @strawberry.field(
+        description="The audit trail of the notice and its applications, oldest first.",
+        graphql_type=list[TimelineEntry],
+    )
+    async def timeline(self, root: strawberry.Parent[models.Notice], info: Info) -> list[models.AuditEvent]:
         return await info.context.loaders.events_by_notice_id.load(root.id)
 
 
@@ -180,8 +185,8 @@ class Message:
         # Resolvers return Tortoise rows; unions need to know which GraphQL type a row is.
         return isinstance(obj, models.Message | cls)
 
-    @strawberry.field(description="The notice it concerns.")
-    async def notice(self, root: strawberry.Parent[models.Message], info: Info) -> Notice | None:
+    @strawberry.field(description="The notice it concerns.", graphql_type=Notice | None)
+    async def notice(self, root: strawberry.Parent[models.Message], info: Info) -> models.Notice | None:
         if root.notice_id is None:
             return None
         return await info.context.loaders.notice_by_id.load(root.notice_id)

@@ -17,6 +17,7 @@ from schema.errors import mutation
 from schema.history.types import RowError, imported
 from schema.permissions import AUTHENTICATED
 from services.energy import factors, ingest, reference_data
+from services.values import Raw
 
 
 def _raw(row: EnergyRecordInput) -> dict[str, str]:
@@ -31,7 +32,7 @@ def _raw(row: EnergyRecordInput) -> dict[str, str]:
     }
 
 
-def _text(value: object) -> str | None:
+def _text(value: Raw | None) -> str | None:
     return None if value is None else str(value)
 
 
@@ -90,7 +91,7 @@ class EnergyMutations:
                 source=input.source,
             ),
         )
-        return SetEmissionFactorPayload(factor=factor)  # type: ignore[arg-type]
+        return SetEmissionFactorPayload(factor=factor)
 
     @mutation(
         permission_classes=AUTHENTICATED,
@@ -114,4 +115,4 @@ class EnergyMutations:
         created = await reference_data.add_energy_type(
             actor_of(info), code, name, canonical_unit, emits=emits
         )
-        return AddEnergyTypePayload(energy_type=created)  # type: ignore[arg-type]
+        return AddEnergyTypePayload(energy_type=created)

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.context import actor_of
 from schema.energy.types import (
     EmissionFactor,
@@ -22,9 +23,13 @@ from services.energy.records import RecordFilter, records
 
 @strawberry.type
 class EnergyQueries:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="Every energy type, by code.")
-    async def energy_types(self) -> list[EnergyTypeInfo]:
-        return await reference_data.energy_types()  # type: ignore[return-value]
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Every energy type, by code.",
+        graphql_type=list[EnergyTypeInfo],
+    )
+    async def energy_types(self) -> list[models.EnergyType]:
+        return await reference_data.energy_types()
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
@@ -32,15 +37,16 @@ class EnergyQueries:
             "Emission factor versions (reference data, the same for everyone), by energy type, region "
             "prefix, effective year and version."
         ),
+        graphql_type=list[EmissionFactor],
     )
     async def emission_factors(
         self,
         filter: Annotated[
             EmissionFactorFilter | None, strawberry.argument(description="Which versions to list.")
         ] = None,
-    ) -> list[EmissionFactor]:
+    ) -> list[models.EmissionFactor]:
         where = filter or EmissionFactorFilter()
-        return await reference_data.factor_versions(  # type: ignore[return-value]
+        return await reference_data.factor_versions(
             where.energy_types, where.region_prefix, where.effective_year, current_only=where.current_only
         )
 
@@ -51,6 +57,7 @@ class EnergyQueries:
             "Energy records in your scope, oldest first: an enterprise user sees its own, a regulator its "
             "region. A bad period in the filter is a top-level error with code INVALID_PERIOD."
         ),
+        graphql_type=Connection[EnergyRecord],
     )
     async def energy_records(
         self,
@@ -60,7 +67,7 @@ class EnergyQueries:
         ] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[EnergyRecord]:
+    ) -> Connection[models.EnergyRecord]:
         where = None
         if filter is not None:
             where = RecordFilter(

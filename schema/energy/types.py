@@ -9,14 +9,16 @@ import strawberry
 from strawberry.types import Info
 
 import models
+from models.enums import EnergySource
 from schema.enterprises.types import Enterprise
 from schema.errors import Payload
 from schema.history.types import RowError
 from schema.scalars import Quantity
 from services.energy.factors import millionths
+from services.values import Raw
 
-EnergySource = strawberry.enum(
-    models.EnergySource,
+strawberry.enum(
+    EnergySource,
     name="EnergySource",
     description=(
         "Where a record came from: MANUAL (typed in), IMPORT (a file), IOT (a meter gateway), PLATFORM "
@@ -85,28 +87,36 @@ class EnergyRecord:
     def energy_type(self, root: strawberry.Parent[models.EnergyRecord]) -> str:
         return root.energy_type_id
 
-    @strawberry.field(description="The quantity in the type's canonical unit.")
-    def canonical_quantity(self, root: strawberry.Parent[models.EnergyRecord]) -> Quantity:
-        return _micro(root.amount)  # type: ignore[return-value]
-
-    @strawberry.field(description="Tonnes of standard coal equivalent; null without a coefficient.")
-    def tce(self, root: strawberry.Parent[models.EnergyRecord]) -> Quantity | None:
-        return _micro(root.tce)  # type: ignore[return-value]
+    @strawberry.field(description="The quantity in the type's canonical unit.", graphql_type=Quantity)
+    def canonical_quantity(self, root: strawberry.Parent[models.EnergyRecord]) -> Decimal:
+        return millionths(root.amount)
 
     @strawberry.field(
-        description="tCO2; null when no emission factor applies (see factor): it is counted as missing."
+        description="Tonnes of standard coal equivalent; null without a coefficient.",
+        graphql_type=Quantity | None,
     )
-    def emissions(self, root: strawberry.Parent[models.EnergyRecord]) -> Quantity | None:
-        return _micro(root.emissions)  # type: ignore[return-value]
+    def tce(self, root: strawberry.Parent[models.EnergyRecord]) -> Decimal | None:
+        return _micro(root.tce)
 
-    @strawberry.field(description="The factor version its emissions were computed with.")
-    async def factor(self, root: strawberry.Parent[models.EnergyRecord], info: Info) -> EmissionFactor | None:
+    @strawberry.field(
+        description="tCO2; null when no emission factor applies (see factor): it is counted as missing.",
+        graphql_type=Quantity | None,
+    )
+    def emissions(self, root: strawberry.Parent[models.EnergyRecord]) -> Decimal | None:
+        return _micro(root.emissions)
+
+    @strawberry.field(
+        description="The factor version its emissions were computed with.", graphql_type=EmissionFactor | None
+    )
+    async def factor(
+        self, root: strawberry.Parent[models.EnergyRecord], info: Info
+    ) -> models.EmissionFactor | None:
         if root.factor_id is None:
             return None
         return await info.context.loaders.factor_by_id.load(root.factor_id)
 
-    @strawberry.field(description="The enterprise.")
-    async def enterprise(self, root: strawberry.Parent[models.EnergyRecord], info: Info) -> Enterprise:
+    @strawberry.field(description="The enterprise.", graphql_type=Enterprise)
+    async def enterprise(self, root: strawberry.Parent[models.EnergyRecord], info: Info) -> models.Enterprise:
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
 
 
@@ -115,7 +125,7 @@ class EnergyRecordInput:
     credit_code: str = strawberry.field(description="The enterprise's unified social credit code.")
     period: str = strawberry.field(description='"2024-03" for a month, "2024-03-15" for a day.')
     energy_type: str = strawberry.field(description="ELECTRICITY, NATURAL_GAS, DIESEL... (see energyTypes).")
-    quantity: Quantity = strawberry.field(description="A number >= 0, in `unit`.")
+    quantity: Raw = strawberry.field(graphql_type=Quantity, description="A number >= 0, in `unit`.")
     unit: str = strawberry.field(
         description="Any unit of the type's dimension (kWh, MWh, 万kWh, m3, 10^4Nm3, t, kg, GJ...); converted."
     )
@@ -154,8 +164,9 @@ class EmissionFactorInput:
     effective_year: int = strawberry.field(
         description="Applies to records of this year and later (1990 to 2100)."
     )
-    value: Quantity | None = strawberry.field(
+    value: Raw | None = strawberry.field(
         default=None,
+        graphql_type=Quantity | None,
         description="tCO2 per canonical unit, at most 8 decimals; derived from the parameters if omitted.",
     )
     region_prefix: str = strawberry.field(
@@ -164,22 +175,30 @@ class EmissionFactorInput:
     unit: str | None = strawberry.field(
         default=None, description="Optional check: must be tCO2/<the type's canonical unit>."
     )
-    net_calorific_value: Quantity | None = strawberry.field(
-        default=None, description="GJ per canonical unit."
+    net_calorific_value: Raw | None = strawberry.field(
+        default=None, graphql_type=Quantity | None, description="GJ per canonical unit."
     )
-    carbon_content: Quantity | None = strawberry.field(default=None, description="tC per GJ.")
-    oxidation_rate: Quantity | None = strawberry.field(default=None, description="0 to 1.")
+    carbon_content: Raw | None = strawberry.field(
+        default=None, graphql_type=Quantity | None, description="tC per GJ."
+    )
+    oxidation_rate: Raw | None = strawberry.field(
+        default=None, graphql_type=Quantity | None, description="0 to 1."
+    )
     source: str = strawberry.field(description="Where the value comes from (a document number...).")
 
 
 @strawberry.type(description="Result of setEmissionFactor.")
 class SetEmissionFactorPayload(Payload):
-    factor: EmissionFactor | None = strawberry.field(default=None, description="The new version.")
+    factor: models.EmissionFactor | None = strawberry.field(
+        default=None, graphql_type=EmissionFactor | None, description="The new version."
+    )
 
 
 @strawberry.type(description="Result of addEnergyType.")
 class AddEnergyTypePayload(Payload):
-    energy_type: EnergyTypeInfo | None = strawberry.field(default=None, description="The new type.")
+    energy_type: models.EnergyType | None = strawberry.field(
+        default=None, graphql_type=EnergyTypeInfo | None, description="The new type."
+    )
 
 
 @strawberry.input(description="Which factor versions to list; all given conditions must hold.")

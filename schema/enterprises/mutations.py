@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.context import actor_of
 from schema.enterprises.types import Allowance, Enterprise
 from schema.enums import Sector
@@ -13,6 +14,7 @@ from schema.permissions import AUTHENTICATED
 from schema.scalars import Tonnes
 from services import enterprises
 from services.compliance import allowances
+from services.values import Raw
 
 
 @strawberry.input(description="A new enterprise. Codes are validated (check characters included).")
@@ -36,12 +38,16 @@ class UpdateEnterpriseInput:
 
 @strawberry.type(description="Result of an enterprise mutation.")
 class EnterprisePayload(Payload):
-    enterprise: Enterprise | None = strawberry.field(default=None, description="The enterprise, on success.")
+    enterprise: models.Enterprise | None = strawberry.field(
+        default=None, graphql_type=Enterprise | None, description="The enterprise, on success."
+    )
 
 
 @strawberry.type(description="Result of setInitialAllowance.")
 class AllowancePayload(Payload):
-    allowance: Allowance | None = strawberry.field(default=None, description="The allowance, on success.")
+    allowance: models.Allowance | None = strawberry.field(
+        default=None, graphql_type=Allowance | None, description="The allowance, on success."
+    )
 
 
 @strawberry.type
@@ -77,7 +83,9 @@ class EnterpriseMutations:
         info: Info,
         enterprise_id: Annotated[strawberry.ID, strawberry.argument(description="The enterprise.")],
         year: Annotated[int, strawberry.argument(description="Compliance year (2000-2100).")],
-        amount: Annotated[Tonnes, strawberry.argument(description="Initial allowance in whole tonnes.")],
+        amount: Annotated[
+            Raw, strawberry.argument(description="Initial allowance in whole tonnes.", graphql_type=Tonnes)
+        ],
     ) -> AllowancePayload:
         allowance = await allowances.set_initial_allowance(
             actor_of(info), parse_id(enterprise_id, "enterpriseId", "Enterprise"), year, amount

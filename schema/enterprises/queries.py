@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.context import actor_of
 from schema.enterprises.types import Allowance, Enterprise
 from schema.enums import Sector
@@ -29,17 +30,23 @@ class EnterpriseFilter:
 
 @strawberry.type
 class EnterpriseQueries:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="One enterprise in your scope, or null.")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="One enterprise in your scope, or null.",
+        graphql_type=Enterprise | None,
+    )
     async def enterprise(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The enterprise.")]
-    ) -> Enterprise | None:
+    ) -> models.Enterprise | None:
         try:
             return await info.context.loaders.enterprise_by_id.load(parse_id(id, "id", "Enterprise"))
         except ServiceError:
             return None
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED, description="Enterprises in your scope, oldest first."
+        permission_classes=AUTHENTICATED,
+        description="Enterprises in your scope, oldest first.",
+        graphql_type=Connection[Enterprise],
     )
     async def enterprises(
         self,
@@ -49,19 +56,21 @@ class EnterpriseQueries:
         ] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[Enterprise]:
+    ) -> Connection[models.Enterprise]:
         where = enterprises.EnterpriseFilter(**vars(filter)) if filter else None
         return await paginate(enterprises.enterprises_for(actor_of(info), where), first, after)
 
     @strawberry.field(
-        permission_classes=AUTHENTICATED, description="An enterprise's allowance for a year, or null."
+        permission_classes=AUTHENTICATED,
+        description="An enterprise's allowance for a year, or null.",
+        graphql_type=Allowance | None,
     )
     async def allowance(
         self,
         info: Info,
         enterprise_id: Annotated[strawberry.ID, strawberry.argument(description="The enterprise.")],
         year: Annotated[int, strawberry.argument(description="Compliance year.")],
-    ) -> Allowance | None:
+    ) -> models.Allowance | None:
         try:
             key = (parse_id(enterprise_id, "enterpriseId", "Enterprise"), year)
         except ServiceError:

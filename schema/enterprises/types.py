@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -10,9 +10,6 @@ import models
 from schema.enums import Sector
 from schema.scalars import Tonnes
 
-if TYPE_CHECKING:
-    pass
-
 
 @strawberry.type(description="An enterprise's initial allowance for one year (初始配额).")
 class Allowance:
@@ -20,8 +17,8 @@ class Allowance:
     amount: Tonnes = strawberry.field(description="Initial allowance in whole tonnes of CO2.")
     updated_at: datetime = strawberry.field(description="When it was last set.")
 
-    @strawberry.field(description="The enterprise the allowance belongs to.")
-    async def enterprise(self, root: strawberry.Parent[models.Allowance], info: Info) -> Enterprise:
+    @strawberry.field(description="The enterprise the allowance belongs to.", graphql_type="Enterprise")
+    async def enterprise(self, root: strawberry.Parent[models.Allowance], info: Info) -> models.Enterprise:
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
 
 
@@ -38,11 +35,11 @@ class Enterprise:
     created_at: datetime = strawberry.field(description="When the enterprise was registered.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
 
-    @strawberry.field(description="The initial allowance for a year, if set.")
+    @strawberry.field(description="The initial allowance for a year, if set.", graphql_type=Allowance | None)
     async def allowance(
         self,
         root: strawberry.Parent[models.Enterprise],
         info: Info,
         year: Annotated[int, strawberry.argument(description="Compliance year.")],
-    ) -> Annotated[Allowance | None, strawberry.lazy("schema.enterprises.types")]:
+    ) -> models.Allowance | None:
         return await info.context.loaders.allowance_by_enterprise_year.load((root.id, year))

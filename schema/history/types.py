@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -10,10 +11,12 @@ from schema.enums import Sector
 from schema.errors import ErrorCode, Payload, UserError
 from schema.scalars import Quantity, Tonnes
 from services.allocation import history, trend
+from services.allocation.history import RowKind as HistoryKind
 from services.rows import ImportResult
+from services.values import Raw
 
-HistoryKind = strawberry.enum(
-    history.RowKind,
+strawberry.enum(
+    HistoryKind,
     name="HistoryKind",
     description=(
         "What a historical row records. ENERGY: energy use of one type; EMISSIONS: verified "
@@ -34,8 +37,9 @@ class HistoricalRowInput:
             "(POWER_COAL_GT300, HEAT_COAL, CLINKER...); EMISSIONS: empty."
         ),
     )
-    quantity: Quantity = strawberry.field(
-        description="A number >= 0, as a string or a number; emissions in whole tonnes."
+    quantity: Raw = strawberry.field(
+        graphql_type=Quantity,
+        description="A number >= 0, as a string or a number; emissions in whole tonnes.",
     )
     unit: str = strawberry.field(
         default="",
@@ -110,29 +114,34 @@ class TrendFilter:
 @strawberry.type(description="Energy use of one type in a year, summed over the enterprises.")
 class EnergyAmount:
     energy_type: str = strawberry.field(description="The energy type code, e.g. DIESEL or ELECTRICITY.")
-    quantity: Quantity = strawberry.field(description="In the type's canonical unit (MWh, 10^4 Nm3, t, GJ).")
+    quantity: Decimal = strawberry.field(
+        graphql_type=Quantity, description="In the type's canonical unit (MWh, 10^4 Nm3, t, GJ)."
+    )
 
 
 @strawberry.type(description="One year of the trend: totals over the enterprises in scope.")
 class TrendPoint:
     year: int = strawberry.field(description="The year.")
-    emissions: Tonnes | None = strawberry.field(
-        description="Total verified emissions in tCO2; null when no enterprise reported that year."
+    emissions: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
+        description="Total verified emissions in tCO2; null when no enterprise reported that year.",
     )
     enterprises: int = strawberry.field(description="How many enterprises reported verified emissions.")
-    energy_tce: Quantity = strawberry.field(
+    energy_tce: Decimal = strawberry.field(
+        graphql_type=Quantity,
         description=(
             "Total energy use in tonnes of standard coal equivalent (GB/T 2589 coefficients, "
             "versioned), as an exact decimal string."
-        )
+        ),
     )
     energy_by_type: list[EnergyAmount] = strawberry.field(
         description="Total energy use per energy type, by type code."
     )
-    change: Tonnes | None = strawberry.field(
+    change: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
         description=(
             "Emissions minus those of the year before (may be negative); null when either year has no data."
-        )
+        ),
     )
     change_ratio: float | None = strawberry.field(
         description="change divided by the previous year's emissions (0.05 = +5 %)."

@@ -6,6 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.context import actor_of
 from schema.enums import Role
 from schema.errors import Payload, mutation, parse_id
@@ -19,7 +20,9 @@ from services.identity import users
 class LoginPayload(Payload):
     token: str | None = strawberry.field(default=None, description="Send as 'Authorization: Bearer <token>'.")
     expires_at: datetime | None = strawberry.field(default=None, description="When the token stops working.")
-    user: User | None = strawberry.field(default=None, description="Who signed in.")
+    user: models.User | None = strawberry.field(
+        default=None, graphql_type=User | None, description="Who signed in."
+    )
 
 
 @strawberry.input(description="A new account (admin only).")
@@ -35,7 +38,9 @@ class CreateUserInput:
 
 @strawberry.type(description="Result of createUser.")
 class UserPayload(Payload):
-    user: User | None = strawberry.field(default=None, description="The new user, on success.")
+    user: models.User | None = strawberry.field(
+        default=None, graphql_type=User | None, description="The new user, on success."
+    )
 
 
 @strawberry.type

@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from models import User as UserModel
+import models
 from schema.context import actor_of
 from schema.identity.types import User
 from schema.permissions import AUTHENTICATED
@@ -11,6 +11,6 @@ from schema.permissions import AUTHENTICATED
 
 @strawberry.type
 class IdentityQueries:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="The signed-in user.")
-    async def me(self, info: Info) -> User:
-        return await UserModel.get(id=actor_of(info).user_id)
+    @strawberry.field(permission_classes=AUTHENTICATED, description="The signed-in user.", graphql_type=User)
+    async def me(self, info: Info) -> models.User:
+        return await models.User.get(id=actor_of(info).user_id)

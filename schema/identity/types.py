@@ -24,10 +24,11 @@ class User:
     is_active: bool = strawberry.field(description="Inactive users cannot sign in.")
     created_at: datetime = strawberry.field(description="When the account was created.")
 
-    @strawberry.field(description="The enterprise an ENTERPRISE user belongs to.")
-    async def enterprise(
-        self, root: strawberry.Parent[models.User], info: Info
-    ) -> Annotated[Enterprise, strawberry.lazy("schema.enterprises.types")] | None:
+    @strawberry.field(
+        description="The enterprise an ENTERPRISE user belongs to.",
+        graphql_type=Annotated["Enterprise", strawberry.lazy("schema.enterprises.types")] | None,
+    )
+    async def enterprise(self, root: strawberry.Parent[models.User], info: Info) -> models.Enterprise | None:
         if root.enterprise_id is None:
             return None
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)

@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+import models
 from core.hub import SubscriberTooSlow
 from schema.context import actor_of
 from schema.errors import parse_id
@@ -66,17 +67,21 @@ class Subscription:
                 yield payload_of(event, NoticeStatusChange.of)
 
     @strawberry.subscription(
-        permission_classes=AUTHENTICATED, description="Alarms raised in your region (regulators)."
+        permission_classes=AUTHENTICATED,
+        description="Alarms raised in your region (regulators).",
+        graphql_type=AlarmEvent,
     )
-    async def alarm_raised(self, info: Info) -> AsyncGenerator[AlarmEvent, None]:
+    async def alarm_raised(self, info: Info) -> AsyncGenerator[models.Alarm | Resync, None]:
         async for event in _events(info, frozenset({EventType.ALARM_RAISED})):
             if event.type == EventType.RESYNC:
                 yield Resync.of(event)
             elif alarm := await alarms.alarms_for(actor_of(info)).filter(id=event.data["alarmId"]).first():
                 yield alarm
 
-    @strawberry.subscription(permission_classes=AUTHENTICATED, description="New messages in your inbox.")
-    async def message_received(self, info: Info) -> AsyncGenerator[MessageEvent, None]:
+    @strawberry.subscription(
+        permission_classes=AUTHENTICATED, description="New messages in your inbox.", graphql_type=MessageEvent
+    )
+    async def message_received(self, info: Info) -> AsyncGenerator[models.Message | Resync, None]:
         async for event in _events(info, frozenset({EventType.MESSAGE_CREATED})):
             if event.type == EventType.RESYNC:
                 yield Resync.of(event)

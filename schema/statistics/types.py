@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
-from services.statistics.dimensions import MAX_ENTERPRISE_IDS, Dimension, StatisticsFilter
+from services.statistics.dimensions import MAX_ENTERPRISE_IDS, StatisticsFilter
+from services.statistics.dimensions import Dimension as StatisticsDimension
 from services.statistics.page import Page, Row
 
-StatisticsDimension = strawberry.enum(
-    Dimension,
+strawberry.enum(
+    StatisticsDimension,
     name="StatisticsDimension",
     description=(
         "What statistics rows are grouped by. YEAR: the year; QUARTER: year and quarter; MONTH: year "
@@ -88,10 +91,13 @@ class StatisticsFilterInput:
 class EnergyUse:
     energy_type: str = strawberry.field(description="The energy type code, e.g. ELECTRICITY or DIESEL.")
     unit: str = strawberry.field(description="The type's canonical unit (MWh, 1e4Nm3, t, GJ).")
-    quantity: Quantity = strawberry.field(description="Quantity used, in `unit`.")
-    tce: Quantity = strawberry.field(description="The same in tonnes of standard coal equivalent.")
-    emissions: Quantity = strawberry.field(
-        description="Emissions in tCO2 (records without an emission factor add nothing)."
+    quantity: Decimal = strawberry.field(graphql_type=Quantity, description="Quantity used, in `unit`.")
+    tce: Decimal = strawberry.field(
+        graphql_type=Quantity, description="The same in tonnes of standard coal equivalent."
+    )
+    emissions: Decimal = strawberry.field(
+        graphql_type=Quantity,
+        description="Emissions in tCO2 (records without an emission factor add nothing).",
     )
 
 
@@ -113,40 +119,46 @@ class StatisticsRow:
     sector: Sector | None = strawberry.field(description="SECTOR: the ETS sector.")
     energy_type: str | None = strawberry.field(description="ENERGY_TYPE: the energy type code.")
     energy: list[EnergyUse] = strawberry.field(description="Energy use by type, ordered by type code.")
-    energy_tce: Quantity = strawberry.field(
-        description="Energy use of every type in tonnes of standard coal equivalent."
+    energy_tce: Decimal = strawberry.field(
+        graphql_type=Quantity, description="Energy use of every type in tonnes of standard coal equivalent."
     )
-    emissions: Quantity = strawberry.field(description="Emissions in tCO2 computed from the energy use.")
+    emissions: Decimal = strawberry.field(
+        graphql_type=Quantity, description="Emissions in tCO2 computed from the energy use."
+    )
     records_missing_factor: int = strawberry.field(
         description=(
             "Energy records whose emissions could not be computed (no emission factor for their type, "
             "year and region): their emissions are missing from `emissions`."
         )
     )
-    allowances: Tonnes | None = strawberry.field(
-        description="Initial allowances of the compliance years (null for QUARTER, MONTH, ENERGY_TYPE)."
+    allowances: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
+        description="Initial allowances of the compliance years (null for QUARTER, MONTH, ENERGY_TYPE).",
     )
-    verified_emissions: Tonnes | None = strawberry.field(
-        description="Verified emissions of the approved applications; null when none was approved."
+    verified_emissions: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
+        description="Verified emissions of the approved applications; null when none was approved.",
     )
-    surplus: Tonnes | None = strawberry.field(
+    surplus: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
         description=(
             "Σ (allowance − verified emissions) over the approved applications: negative is a "
             "shortfall. Null when none was approved."
-        )
+        ),
     )
     notices_due: int | None = strawberry.field(
         description="Compliance notices issued for the years (null for QUARTER, MONTH, ENERGY_TYPE)."
     )
     notices_fulfilled: int | None = strawberry.field(description="Of those, how many are FULFILLED.")
     notices_overdue: int | None = strawberry.field(description="Of those, how many are OVERDUE.")
-    compliance_rate: Ratio | None = strawberry.field(
-        description="noticesFulfilled ÷ noticesDue to 4 decimals (0.3 = 30 %); null where nothing is due."
+    compliance_rate: Decimal | None = strawberry.field(
+        graphql_type=Ratio | None,
+        description="noticesFulfilled ÷ noticesDue to 4 decimals (0.3 = 30 %); null where nothing is due.",
     )
     enterprise_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="ENTERPRISE: the enterprise.")
-    async def enterprise(self, info: Info) -> Enterprise | None:
+    @strawberry.field(description="ENTERPRISE: the enterprise.", graphql_type=Enterprise | None)
+    async def enterprise(self, info: Info) -> models.Enterprise | None:
         if self.enterprise_id is None:
             return None
         return await info.context.loaders.enterprise_by_id.load(self.enterprise_id)

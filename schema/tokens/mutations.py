@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.context import actor_of
 from schema.errors import Payload, mutation, parse_id
 from schema.permissions import AUTHENTICATED
@@ -26,7 +27,9 @@ class CreateApiTokenInput:
 
 @strawberry.type(description="Result of createApiToken.")
 class CreateApiTokenPayload(Payload):
-    token: ApiToken | None = strawberry.field(default=None, description="The new token, on success.")
+    token: models.ApiToken | None = strawberry.field(
+        default=None, graphql_type=ApiToken | None, description="The new token, on success."
+    )
     secret: str | None = strawberry.field(
         default=None,
         description="The token itself, shown this once: send it as 'Authorization: Bearer <secret>'. "
@@ -36,7 +39,9 @@ class CreateApiTokenPayload(Payload):
 
 @strawberry.type(description="Result of revokeApiToken.")
 class ApiTokenPayload(Payload):
-    token: ApiToken | None = strawberry.field(default=None, description="The revoked token, on success.")
+    token: models.ApiToken | None = strawberry.field(
+        default=None, graphql_type=ApiToken | None, description="The revoked token, on success."
+    )
 
 
 @strawberry.type
@@ -52,7 +57,7 @@ class TokenMutations:
         input: Annotated[CreateApiTokenInput, strawberry.argument(description="The token.")],
     ) -> CreateApiTokenPayload:
         token, secret = await api_tokens.create(actor_of(info), input.name, input.scope, input.expires_at)
-        return CreateApiTokenPayload(token=token, secret=secret)  # type: ignore[arg-type]
+        return CreateApiTokenPayload(token=token, secret=secret)
 
     @mutation(
         permission_classes=AUTHENTICATED,
@@ -63,4 +68,4 @@ class TokenMutations:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The token.")]
     ) -> ApiTokenPayload:
         token = await api_tokens.revoke(actor_of(info), parse_id(id, "id", "API token"))
-        return ApiTokenPayload(token=token)  # type: ignore[arg-type]
+        return ApiTokenPayload(token=token)

@@ -5,11 +5,11 @@ from datetime import datetime
 import strawberry
 
 import models
-from models import enums
+from models.enums import TokenScope
 from services.identity import api_tokens
 
-TokenScope = strawberry.enum(
-    enums.TokenScope,
+strawberry.enum(
+    TokenScope,
     description=(
         "What an API token may do. EXPORT: read statistics from GET /export/statistics.csv and "
         ".json (BI tools); INGEST: post energy records to /ingest/energy (meter gateways). API "

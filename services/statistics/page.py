@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -81,7 +81,7 @@ async def page(
 
 async def stream(
     actor: Actor, group_by: Sequence[Dimension], where: StatisticsFilter, page_size: int = 1000
-) -> AsyncIterator[Row]:
+) -> AsyncGenerator[Row, None]:
     """Every group in key order, read page by page (keyset), for the export: `async for row in
     stream(...)`. Bad input raises its ServiceError when the first row is asked for."""
     size = _page_size(page_size, MAX_STREAM_PAGE, "pageSize")

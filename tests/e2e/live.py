@@ -14,8 +14,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
-PROTOCOL = "graphql-transport-ws"
+PROTOCOL = Subprotocol("graphql-transport-ws")
 
 
 @dataclass
@@ -50,13 +51,13 @@ class Subscriber:
 
     async def connect(self, timeout: float = 10) -> dict[str, Any]:
         """Open, authenticate (connection_init payload) and wait for connection_ack."""
-        self.ws = await asyncio.wait_for(
+        self.ws = ws = await asyncio.wait_for(
             connect(self.url, subprotocols=[PROTOCOL], open_timeout=timeout, max_queue=None), timeout
         )
         payload = {"authorization": f"Bearer {self.token}"} if self.token is not None else {}
-        await self.ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         try:
-            ack = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            ack = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         except ConnectionClosed as closed:
             rcvd = closed.rcvd
             raise Closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "") from None
@@ -108,7 +109,7 @@ class Subscriber:
                     self._pongs.put_nowait(None)
         except ConnectionClosed:
             pass
-        rcvd = self.ws.close_rcvd
+        rcvd = self.ws.protocol.close_rcvd
         self.received.put_nowait(Closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else ""))
 
     async def next(self, timeout: float) -> Received:

@@ -19,6 +19,7 @@ from models import (
 )
 from services.access import Actor
 from services.codes import make_credit_code
+from services.orm import column
 from tests.conftest import World
 from tests.services.cycle import row_counts
 
@@ -72,7 +73,8 @@ async def output(enterprise: Enterprise, product: str, by_year: dict[int, float]
 
 
 async def audit_actions() -> list[str]:
-    return await AuditEvent.all().order_by("id").values_list("action", flat=True)
+    actions: list[str] = await column(AuditEvent.all().order_by("id"), "action")
+    return actions
 
 
 class unchanged_anywhere:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from tortoise import connections
 
+from models import Enterprise
 from services.access import Actor
 from services.compliance import alarms, applications, notices
 from services.compliance.documents import FileStore
@@ -68,7 +69,7 @@ class Growth:
     def __init__(self, world: World, files: FileStore, regulator: Actor) -> None:
         self.world, self.files, self.regulator = world, files, regulator
         self.added = 0
-        self.enterprise = None
+        self.enterprise: Enterprise | None = None
         self.member: Actor | None = None
 
     async def notice(self, *, same_enterprise: bool) -> None:

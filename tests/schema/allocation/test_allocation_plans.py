@@ -54,7 +54,7 @@ async def create(gql: GraphQLClient, actor: Actor, **values: Any) -> dict[str, A
     return succeeded(result, "createAllocationPlan")["plan"]
 
 
-async def commit(gql: GraphQLClient, actor: Actor, plan_id: str, **values: Any) -> dict[str, Any]:
+async def commit(gql: GraphQLClient, actor: Actor | None, plan_id: str, **values: Any) -> dict[str, Any]:
     return await gql(COMMIT, {"id": plan_id, **values}, actor=actor)
 
 

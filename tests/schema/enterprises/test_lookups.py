@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import GraphQLClient, World
@@ -17,7 +19,7 @@ query($id: ID!) {
   notices(filter: {enterpriseId: $id}) { totalCount }
 }
 """
-NOTHING = {
+NOTHING: dict[str, Any] = {
     "enterprise": None,
     "notice": None,
     "application": None,

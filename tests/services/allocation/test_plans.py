@@ -63,7 +63,7 @@ async def notices_for_plan(actor: Actor, files: FileStore, plan: AllocationPlan)
         ack_window_hours=72,
         title="2025 年度履约通知书",
         body="Surrender allowances equal to your verified 2025 emissions.",
-        document=pdf(),  # type: ignore[arg-type]  # a real upload, typed as the test's own class
+        document=pdf(),
     )
 
 

@@ -150,7 +150,7 @@ async def compliance(regulator: Actor, enterprises: list[Enterprise]) -> None:
     now = datetime.now(UTC)
     user = regulator.user_id
     allowances = [Allowance(enterprise_id=enterprises[0].id, year=2021, amount=1, updated_by_id=user)]
-    notices = []
+    notices: list[Notice] = []
     for i, company in enumerate(enterprises):
         for year in YEARS:
             if (i, year) != (2, 2024):
@@ -738,7 +738,9 @@ async def test_a_cursor_works_only_with_the_grouping_it_came_from(dataset: Datas
     following = await page(
         dataset.national, [D.YEAR], StatisticsFilter(region_prefix="44"), 5, by_year.rows[0].cursor
     )
-    assert all(r.year > by_year.rows[0].year for r in following.rows)
+    first = by_year.rows[0].year
+    assert first is not None
+    assert all(r.year is not None and r.year > first for r in following.rows)
 
 
 async def test_a_stream_refuses_bad_input_before_its_first_row(world: World) -> None:

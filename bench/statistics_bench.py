@@ -1,7 +1,7 @@
 """Statistics benchmark: ingest ~7.2 million energy records, build the aggregates, time `statistics`.
 
-    .venv/bin/python bench/statistics.py [--enterprises 10000] [--years 10] [--runs 50] [--keep]
-    .venv/bin/python bench/statistics.py --database NAME    # only the queries, on a kept database
+    .venv/bin/python bench/statistics_bench.py [--enterprises 10000] [--years 10] [--runs 50] [--keep]
+    .venv/bin/python bench/statistics_bench.py --database NAME    # only the queries, on a kept database
 
 On a fresh PostgreSQL database (dropped at the end unless --keep), migrated and seeded:
 
@@ -482,7 +482,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     parser.add_argument("--database", help="only time the queries, on a database a --keep run left")
     args = parser.parse_args()
-    print("$ " + shlex.join([".venv/bin/python", "bench/statistics.py", *sys.argv[1:]]))
+    print("$ " + shlex.join([".venv/bin/python", "bench/statistics_bench.py", *sys.argv[1:]]))
     print(header(), flush=True)
     asyncio.run(run(args))
 
