@@ -66,7 +66,7 @@ class DownloadMutations:
         "and filter of the `statistics` query: the same rows, streamed, in your scope. Parameters "
         "are checked when the link is followed (400 with a code).",
     )
-    def create_statistics_export_link(
+    async def create_statistics_export_link(
         self,
         info: Info,
         format: Annotated[ExportFormat, strawberry.argument(description="CSV or JSON.")],

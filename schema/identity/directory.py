@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+import models
 from schema.context import actor_of
 from schema.enums import Role
 from schema.errors import CodedErrors
@@ -23,6 +24,7 @@ class UserDirectoryQueries:
         permission_classes=AUTHENTICATED,
         description="User accounts, oldest first (administrators; anyone else gets a top-level "
         "PERMISSION_DENIED).",
+        graphql_type=Connection[User],
     )
     async def users(
         self,
@@ -30,6 +32,6 @@ class UserDirectoryQueries:
         role: Annotated[Role | None, strawberry.argument(description="Only accounts of this role.")] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[User]:
+    ) -> Connection[models.User]:
         query = directory.users_for(actor_of(info), role)
         return await paginate(query, first, after)

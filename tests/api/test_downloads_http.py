@@ -35,7 +35,7 @@ async def cycle(world: World, files: FileStore) -> Cycle:
     return await Cycle.start(world, files)
 
 
-async def link_for(gql: GraphQLClient, actor: Actor, document_id: int) -> str:
+async def link_for(gql: GraphQLClient, actor: Actor, document_id: int | None) -> str:
     payload = (await gql(DOCUMENT_LINK, {"id": str(document_id)}, actor=actor))["data"]["createDocumentLink"]
     assert payload["errors"] == [], payload
     return payload["url"]
