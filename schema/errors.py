@@ -83,13 +83,23 @@ class ErrorsInPayload(FieldExtension):
 
 class CodedErrors(FieldExtension):
     """For queries: a `ServiceError` (a bad filter, say) becomes a top-level error carrying its
-    code, like INVALID_PAGINATION, since a query's result has no `errors` of its own."""
+    code, like INVALID_PAGINATION, since a query's result has no `errors` of its own.
+    `with_field` adds the input field at fault, for forms that point at it."""
+
+    def __init__(self, *, with_field: bool = False) -> None:
+        self.with_field = with_field
+
+    def _coded(self, error: ServiceError) -> GraphQLError:
+        extensions = {"code": error.code.value}
+        if self.with_field and error.field:
+            extensions["field"] = error.field
+        return GraphQLError(error.message, extensions=extensions)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         try:
             return next_(source, info, **kwargs)
         except ServiceError as error:
-            raise coded(error) from None
+            raise self._coded(error) from None
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -97,14 +107,7 @@ class CodedErrors(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except ServiceError as error:
-            raise coded(error) from None
-
-
-def coded(error: ServiceError) -> GraphQLError:
-    extensions = {"code": error.code.value}
-    if error.field:
-        extensions["field"] = error.field
-    return GraphQLError(error.message, extensions=extensions)
+            raise self._coded(error) from None
 
 
 def mutation(

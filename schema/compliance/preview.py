@@ -30,7 +30,7 @@ class BalancePreview:
 @strawberry.type
 class BalancePreviewQueries:
     @strawberry.field(
-        extensions=[CodedErrors()],
+        extensions=[CodedErrors(with_field=True)],
         permission_classes=AUTHENTICATED,
         description="The balance submitApplication would compute for these figures, with the notice's "
         "allowance and offset cap; nothing is written. A notice outside your scope is a top-level "
