@@ -107,9 +107,11 @@ export type DirectAmountInput = {
 
 /** Which factor versions to list; all given conditions must hold. */
 export type EmissionFactorFilter = {
-  /** Only the latest version of each type, year and region. */
+  /** Only the latest version of each type, effective date and region. */
   currentOnly?: boolean;
-  /** Exactly this effective year. */
+  /** Versions taking effect on exactly this day. */
+  effectiveFrom?: string | null | undefined;
+  /** Versions taking effect in this year. */
   effectiveYear?: number | null | undefined;
   /** Energy type codes. */
   energyTypes?: Array<string> | null | undefined;
@@ -165,6 +167,7 @@ export type ErrorCode =
   | 'INVALID_CREDENTIALS'
   | 'INVALID_CREDIT_CODE'
   | 'INVALID_CURSOR'
+  | 'INVALID_DATE'
   | 'INVALID_DATETIME'
   | 'INVALID_DATE_RANGE'
   | 'INVALID_ENERGY_TYPE_CODE'
@@ -179,6 +182,7 @@ export type ErrorCode =
   | 'INVALID_ROW'
   | 'INVALID_SECTOR'
   | 'INVALID_SOURCE'
+  | 'INVALID_THRESHOLD'
   | 'INVALID_TRANSITION'
   | 'INVALID_USERNAME'
   | 'INVALID_YEAR'
@@ -534,7 +538,7 @@ export type EmissionFactorsQueryVariables = Exact<{
 }>;
 
 
-export type EmissionFactorsQuery = { emissionFactors: Array<{ id: string, energyType: string, effectiveYear: number, regionPrefix: string, version: number, value: string, unit: string, netCalorificValue: string | null, carbonContent: string | null, oxidationRate: string | null, source: string, createdAt: string, appliedAt: string | null }> };
+export type EmissionFactorsQuery = { emissionFactors: Array<{ id: string, energyType: string, effectiveYear: number, regionPrefix: string, version: number, value: string | null, unit: string, netCalorificValue: string | null, carbonContent: string | null, oxidationRate: string | null, source: string, createdAt: string, appliedAt: string | null }> };
 
 export type MissingFactorRecordsQueryVariables = Exact<{
   first?: number | null | undefined;
