@@ -75,7 +75,9 @@ async def date_factors(apps: StateApps, schema_editor: BaseSchemaEditor) -> None
 async def fix_shipped_figures(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
     client = schema_editor.client
     postgres = client.capabilities.dialect == "postgres"
-    p = lambda n: _p(postgres, n)  # noqa: E731
+    def p(n: int) -> str:
+        return _p(postgres, n)
+
     # The 2023-24 plan's benchmarks are its 2024 figures (DOMAIN.md), shipped as 2023.
     for row in await client.execute_query_dict(
         "SELECT id, source FROM benchmarks WHERE compliance_year = 2023"

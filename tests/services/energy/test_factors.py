@@ -17,17 +17,17 @@ import pytest_asyncio
 
 from models import (
     AuditEvent,
-    ReferenceStatus,
     EmissionFactor,
     EnergyMonthly,
     EnergyRecord,
     EnergyType,
     EnergyYearly,
+    ReferenceStatus,
     StaleMonth,
 )
 from services.access import Actor
 from services.energy import aggregates, factors
-from services.energy.factors import Factor, FactorInput, FactorTable, apply, derive, scaled, set_factor
+from services.energy.factors import Factor, FactorInput, FactorTable, apply, scaled, set_factor
 from services.energy.ingest import import_rows
 from services.energy.seeds import seed_reference_data
 from services.energy.units import REFERENCE
