@@ -90,3 +90,14 @@ class TokenScope(StrEnum):
 
     EXPORT = "EXPORT"  # read statistics from /export (BI tools)
     INGEST = "INGEST"  # post energy records to /ingest/energy (meter gateways)
+
+
+class ReferenceStatus(StrEnum):
+    """Whether a reference row (an emission factor, a benchmark) carries an official value.
+
+    A row without one still takes effect from its date: it stops an earlier value from
+    standing in for the period it covers, and says why there is no value."""
+
+    PUBLISHED = "PUBLISHED"  # an official value, with its source
+    NONE_PUBLISHED = "NONE_PUBLISHED"  # no official value exists for the period
+    NOT_FOUND = "NOT_FOUND"  # a value may exist but could not be confirmed from its source

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from models.enums import ReferenceStatus
+
 if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
     from models.identity import User
 
@@ -52,28 +54,34 @@ class Product(Model):
 
 
 class Benchmark(Model):
-    """An allocation benchmark (基准值) in tCO2 per product unit, versioned by effective year."""
+    """An allocation benchmark (基准值) in tCO2 per product unit for plans from a compliance year on.
+
+    A row with status other than PUBLISHED has no value: plans of that year on get none, rather
+    than the figure of another year."""
 
     id = fields.IntField(primary_key=True)
     product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
         "models.Product", related_name="benchmarks", on_delete=fields.RESTRICT
     )
     product_id: str
-    effective_year = fields.IntField()
-    value = fields.DecimalField(max_digits=12, decimal_places=6)
+    # The first compliance year it applies to: a plan uses the latest not after its own year.
+    compliance_year = fields.IntField()
+    value = fields.DecimalField(max_digits=12, decimal_places=6, null=True)
+    status = fields.CharEnumField(ReferenceStatus, max_length=16, default=ReferenceStatus.PUBLISHED)
     source = fields.CharField(max_length=300)
 
     class Meta:
         table = "benchmarks"
-        unique_together = (("product", "effective_year"),)
+        unique_together = (("product", "compliance_year"),)
 
 
 class EmissionFactor(Model):
-    """tCO2 per canonical unit of an energy type, versioned: a correction adds a row with the next
-    version, and every computed emission points at the row it used.
+    """tCO2 per canonical unit of an energy type from a date on, versioned: a correction adds a row
+    with the next version, and every computed emission points at the row it used.
 
     The fuel parameters are kept where they apply so the derivation can be audited:
-    value = net calorific value x carbon content x oxidation rate x 44/12.
+    value = net calorific value x carbon content x oxidation rate x 44/12, to 10 decimals.
+    A row with status other than PUBLISHED has no value: records of its period get no emissions.
     """
 
     id = fields.IntField(primary_key=True)
@@ -81,11 +89,13 @@ class EmissionFactor(Model):
         "models.EnergyType", related_name="emission_factors", on_delete=fields.RESTRICT
     )
     energy_type_id: str
-    effective_year = fields.IntField()
+    # Applies to records whose period (a month, or a day) starts on or after this date.
+    effective_from = fields.DateField()
     # "" is national, "44" a province, "4401" a city: the longest matching prefix wins.
     region_prefix = fields.CharField(max_length=6, default="")
     version = fields.IntField(default=1)
-    value = fields.DecimalField(max_digits=16, decimal_places=8)
+    value = fields.DecimalField(max_digits=22, decimal_places=10, null=True)
+    status = fields.CharEnumField(ReferenceStatus, max_length=16, default=ReferenceStatus.PUBLISHED)
     unit = fields.CharField(max_length=24)
     net_calorific_value = fields.DecimalField(max_digits=12, decimal_places=4, null=True)  # GJ per unit
     carbon_content = fields.DecimalField(max_digits=12, decimal_places=6, null=True)  # tC per GJ
@@ -101,4 +111,4 @@ class EmissionFactor(Model):
 
     class Meta:
         table = "emission_factors"
-        unique_together = (("energy_type", "effective_year", "region_prefix", "version"),)
+        unique_together = (("energy_type", "effective_from", "region_prefix", "version"),)

@@ -81,7 +81,9 @@ class EnergyMutations:
             actor_of(info),
             factors.FactorInput(
                 energy_type=input.energy_type,
+                effective_from=input.effective_from,
                 effective_year=input.effective_year,
+                status=input.status,
                 value=_text(input.value),
                 region_prefix=input.region_prefix,
                 unit=input.unit,

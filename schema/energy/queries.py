@@ -8,6 +8,7 @@ from strawberry.types import Info
 import models
 from schema.context import actor_of
 from schema.energy.types import (
+    Benchmark,
     EmissionFactor,
     EmissionFactorFilter,
     EnergyRecord,
@@ -47,8 +48,28 @@ class EnergyQueries:
     ) -> list[models.EmissionFactor]:
         where = filter or EmissionFactorFilter()
         return await reference_data.factor_versions(
-            where.energy_types, where.region_prefix, where.effective_year, current_only=where.current_only
+            where.energy_types,
+            where.region_prefix,
+            where.effective_year,
+            effective_from=where.effective_from,
+            current_only=where.current_only,
         )
+
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Allocation benchmarks (reference data, the same for everyone) by product and compliance year, "
+            "with their sources and the years for which none was published or confirmed."
+        ),
+        graphql_type=list[Benchmark],
+    )
+    async def benchmarks(
+        self,
+        products: Annotated[
+            list[str] | None, strawberry.argument(description="Product codes; all when omitted.")
+        ] = None,
+    ) -> list[models.Benchmark]:
+        return await reference_data.benchmarks(products[:100] if products else None)
 
     @strawberry.field(
         extensions=[CodedErrors()],

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
 from strawberry.types import Info
 
 import models
-from models.enums import EnergySource
+from models.enums import EnergySource, ReferenceStatus
 from schema.enterprises.types import Enterprise
 from schema.errors import Payload
 from schema.history.types import RowError
@@ -23,6 +23,18 @@ strawberry.enum(
     description=(
         "Where a record came from: MANUAL (typed in), IMPORT (a file), IOT (a meter gateway), PLATFORM "
         "(another platform). Part of a record's key: each source keeps its own figure."
+    ),
+)
+
+
+strawberry.enum(
+    ReferenceStatus,
+    name="ReferenceStatus",
+    description=(
+        "Whether a reference row carries an official value. PUBLISHED: it does, with its source. "
+        "NONE_PUBLISHED: no official value exists for the period. NOT_FOUND: a value may exist but could "
+        "not be confirmed from its source. A row without a value still takes effect from its date: records "
+        "(or plans) of its period get none, rather than a figure of another period."
     ),
 )
 
@@ -43,16 +55,26 @@ class EnergyTypeInfo:
 
 @strawberry.type(
     description=(
-        "An emission factor version: tCO2 per canonical unit of an energy type from an effective year, "
+        "An emission factor version: tCO2 per canonical unit of an energy type from an effective date, "
         "nationally or for a region prefix. Corrections add versions; nothing is edited."
     )
 )
 class EmissionFactor:
     id: strawberry.ID = strawberry.field(description="Opaque identifier; records name the version they used.")
-    effective_year: int = strawberry.field(description="Applies to records of this year and later.")
+    effective_from: date = strawberry.field(
+        description=(
+            "Applies to records whose period starts on or after this day: a monthly record by its month's "
+            "first day, a daily one by its day. Never to an earlier period."
+        )
+    )
     region_prefix: str = strawberry.field(description='"" national, or a region code prefix (44, 4401...).')
-    version: int = strawberry.field(description="1 for the first value of this type, year and region.")
-    value: Quantity = strawberry.field(description="tCO2 per canonical unit.")
+    version: int = strawberry.field(description="1 for the first value of this type, date and region.")
+    status: ReferenceStatus = strawberry.field(
+        description="PUBLISHED, or why there is no value for the period (its records get no emissions)."
+    )
+    value: Quantity | None = strawberry.field(
+        description="tCO2 per canonical unit, up to 10 decimals; null when status is not PUBLISHED."
+    )
     unit: str = strawberry.field(description="e.g. tCO2/MWh.")
     net_calorific_value: Quantity | None = strawberry.field(description="GJ per canonical unit (fuels).")
     carbon_content: Quantity | None = strawberry.field(description="tC per GJ (fuels).")
@@ -66,6 +88,36 @@ class EmissionFactor:
     @strawberry.field(description="The energy type's code.")
     def energy_type(self, root: strawberry.Parent[models.EmissionFactor]) -> str:
         return root.energy_type_id
+
+    @strawberry.field(
+        description="The year of effectiveFrom.",
+        deprecation_reason="Factors take effect from a date: use effectiveFrom.",
+    )
+    def effective_year(self, root: strawberry.Parent[models.EmissionFactor]) -> int:
+        return root.effective_from.year
+
+
+@strawberry.type(
+    description=(
+        "An allocation benchmark (基准值): tCO2 per unit of a product, for plans of its compliance year and "
+        "later until the next, never for an earlier year."
+    )
+)
+class Benchmark:
+    compliance_year: int = strawberry.field(
+        description="The first compliance year (plan year) it applies to."
+    )
+    status: ReferenceStatus = strawberry.field(
+        description="PUBLISHED, or why there is no figure for the year (plans of that year get none)."
+    )
+    value: Quantity | None = strawberry.field(
+        description="tCO2 per product unit; null when status is not PUBLISHED."
+    )
+    source: str = strawberry.field(description="Where the figure comes from: document, table, unit.")
+
+    @strawberry.field(description="The product's code, e.g. POWER_GAS.")
+    def product(self, root: strawberry.Parent[models.Benchmark]) -> str:
+        return root.product_id
 
 
 @strawberry.type(
@@ -161,13 +213,31 @@ class ImportEnergyRecordsPayload(Payload):
 )
 class EmissionFactorInput:
     energy_type: str = strawberry.field(description="The energy type's code.")
-    effective_year: int = strawberry.field(
-        description="Applies to records of this year and later (1990 to 2100)."
+    effective_from: date | None = strawberry.field(
+        default=None,
+        description=(
+            "The first day it applies to (1990-01-01 to 2100-12-31): records whose period starts on or after it."
+        ),
+    )
+    effective_year: int | None = strawberry.field(
+        default=None,
+        description="The same as effectiveFrom on 1 January of this year (1990 to 2100).",
+        deprecation_reason="Factors take effect from a date: use effectiveFrom.",
+    )
+    status: ReferenceStatus = strawberry.field(
+        default=ReferenceStatus.PUBLISHED,
+        description=(
+            "PUBLISHED (the default) with a value; NONE_PUBLISHED or NOT_FOUND, without value or parameters, "
+            "to say that from effectiveFrom on there is none (its records get no emissions)."
+        ),
     )
     value: Raw | None = strawberry.field(
         default=None,
         graphql_type=Quantity | None,
-        description="tCO2 per canonical unit, at most 8 decimals; derived from the parameters if omitted.",
+        description=(
+            "tCO2 per canonical unit, at most 10 decimals. With the parameters the stored value is always "
+            "their derivation to 10 decimals; a value given with them only checks it."
+        ),
     )
     region_prefix: str = strawberry.field(
         default="", description='"" national, or 2, 4 or 6 digits of a region code.'
@@ -207,9 +277,14 @@ class EmissionFactorFilter:
     region_prefix: str | None = strawberry.field(
         default=None, description='Exactly this prefix ("" national).'
     )
-    effective_year: int | None = strawberry.field(default=None, description="Exactly this effective year.")
+    effective_year: int | None = strawberry.field(
+        default=None, description="Versions taking effect in this year."
+    )
+    effective_from: date | None = strawberry.field(
+        default=None, description="Versions taking effect on exactly this day."
+    )
     current_only: bool = strawberry.field(
-        default=False, description="Only the latest version of each type, year and region."
+        default=False, description="Only the latest version of each type, effective date and region."
     )
 
 

@@ -20,8 +20,9 @@ class HistoryQueries:
         permission_classes=AUTHENTICATED,
         description=(
             "Total verified emissions and energy use per year over the enterprises in your scope, "
-            "with a linear trend and next year's forecast. A bad year range is a top-level error "
-            "with code INVALID_YEAR."
+            "with each year's coverage of the scope, a linear trend over the years covered well enough and "
+            "next year's forecast. A bad year range is a top-level error with code INVALID_YEAR, a bad "
+            "minCoverage one with INVALID_THRESHOLD."
         ),
     )
     async def emission_trend(
@@ -32,7 +33,16 @@ class HistoryQueries:
         filter: Annotated[
             TrendFilter | None, strawberry.argument(description="Which enterprises to add up.")
         ] = None,
+        min_coverage: Annotated[
+            float,
+            strawberry.argument(
+                description=(
+                    "Years whose reporting enterprises are a smaller share of the scope are left out of the "
+                    "fit (still listed, with a note). 0 to 1; 0 fits every year with data."
+                )
+            ),
+        ] = trend.DEFAULT_MIN_COVERAGE,
     ) -> EmissionTrend:
         where = EnterpriseFilter(**vars(filter)) if filter else None
-        result = await trend.emission_trend(actor_of(info), from_year, to_year, where)
+        result = await trend.emission_trend(actor_of(info), from_year, to_year, where, min_coverage)
         return EmissionTrend.of(result)

@@ -146,6 +146,15 @@ class TrendPoint:
     change_ratio: float | None = strawberry.field(
         description="change divided by the previous year's emissions (0.05 = +5 %)."
     )
+    coverage: float | None = strawberry.field(
+        description=(
+            "enterprises divided by the enterprises in the trend's scope (scopeEnterprises), 0 to 1; null "
+            "when the scope is empty."
+        )
+    )
+    in_fit: bool = strawberry.field(
+        description="Whether the year is in the fitted line: it has emissions and coverage >= minCoverage."
+    )
 
     @classmethod
     def of(cls, point: trend.YearPoint) -> TrendPoint:
@@ -160,6 +169,8 @@ class TrendPoint:
             ],
             change=point.change,
             change_ratio=point.change_ratio,
+            coverage=point.coverage,
+            in_fit=point.in_fit,
         )
 
 
@@ -177,7 +188,10 @@ class EmissionTrend:
     forecast_year: int | None = strawberry.field(description="The year after the last with data.")
     forecast: float | None = strawberry.field(description="The line's value in forecastYear, in tCO2.")
     forecast_lower: float | None = strawberry.field(
-        description="Lower end of the 95 % prediction interval (needs three years of data)."
+        description=(
+            "Lower end of the 95 % prediction interval, with the exact Student-t quantile (needs three "
+            "fitted years)."
+        )
     )
     forecast_upper: float | None = strawberry.field(
         description="Upper end of the 95 % prediction interval (needs three years of data)."
@@ -188,6 +202,16 @@ class EmissionTrend:
             "Energy types without a tce coefficient, as TYPE@YEAR: left out of energyTce, "
             "still shown in energyByType."
         )
+    )
+    scope_enterprises: int = strawberry.field(
+        description="The enterprises in your scope matching the filter: the denominator of each point's coverage."
+    )
+    min_coverage: float = strawberry.field(description="The coverage threshold the fit used.")
+    excluded_years: list[int] = strawberry.field(
+        description="Years with emissions left out of the fit because their coverage is below minCoverage."
+    )
+    coverage_note: str | None = strawberry.field(
+        description="Names the years left out of the fit and their coverage; null when none was."
     )
 
     @classmethod
@@ -204,4 +228,8 @@ class EmissionTrend:
             forecast_upper=fit.upper,
             note=fit.note,
             missing_coefficients=result.missing_coefficients,
+            scope_enterprises=result.scope_enterprises,
+            min_coverage=result.min_coverage,
+            excluded_years=result.excluded_years,
+            coverage_note=result.coverage_note,
         )

@@ -139,27 +139,36 @@ async def benchmark_allowances(
     ids: list[int], year: int, base: int, correction: Decimal
 ) -> dict[int, Decimal]:
     """Per enterprise with output in `base`: the sum over its products of output x benchmark x
-    correction, with the benchmarks in force in `year`."""
-    benchmarks: dict[str, Decimal] = {}
-    for product, value in (
-        await Benchmark.filter(effective_year__lte=year)
-        .order_by("effective_year")
-        .values_list("product_id", "value")
+    correction, with each product's benchmark of the latest compliance year not after `year`.
+    A benchmark never answers a year before its own, and a row saying no figure was published
+    (or confirmed) for a year stops an earlier figure from standing in for it."""
+    benchmarks: dict[str, Decimal | None] = {}
+    gaps: dict[str, str] = {}
+    for product, since, value, source in (
+        await Benchmark.filter(compliance_year__lte=year)
+        .order_by("compliance_year")
+        .values_list("product_id", "compliance_year", "value", "source")
     ):
-        benchmarks[product] = Decimal(str(value))  # later versions overwrite earlier ones
+        benchmarks[product] = None if value is None else Decimal(str(value))  # later years overwrite
+        gaps[product] = f"{product} from {since}: {source}"
     outputs = await per_chunk(
         ids,
         lambda chunk: HistoricalOutput.filter(enterprise_id__in=chunk, year=base).values_list(
             "enterprise_id", "product_id", "quantity"
         ),
     )
-    if unknown := sorted({p for _, p, _ in outputs if p not in benchmarks}):
-        raise ServiceError(ErrorCode.NO_BENCHMARK, f"no benchmark for {', '.join(unknown)} in {year}", "rule")
+    found: dict[str, Decimal] = {p: v for p, v in benchmarks.items() if v is not None}
+    if unknown := sorted({p for _, p, _ in outputs if p not in found}):
+        why = "; ".join(gaps[p] for p in unknown if p in gaps)
+        raise ServiceError(
+            ErrorCode.NO_BENCHMARK,
+            f"no benchmark for {', '.join(unknown)} in {year}" + (f" ({why})" if why else ""),
+            "rule",
+        )
     allowances: dict[int, Decimal] = {}
     for enterprise_id, product, quantity in outputs:
         allowances[enterprise_id] = (
-            allowances.get(enterprise_id, Decimal(0))
-            + Decimal(str(quantity)) * benchmarks[product] * correction
+            allowances.get(enterprise_id, Decimal(0)) + Decimal(str(quantity)) * found[product] * correction
         )
     return allowances
 

@@ -1,7 +1,13 @@
 """The trend of total annual emissions (年度碳排放总量变化趋势) and its linear forecast.
 
 Sums run in the database; only the per-year series (a few dozen points) is
-fitted here, by ordinary least squares with a 95 % prediction interval.
+fitted here, by ordinary least squares with a 95 % prediction interval whose
+Student-t quantile is exact for every degree of freedom (services/allocation/student_t.py).
+
+Each year carries its coverage: how many enterprises of the scope reported, and their
+share of it. A year reported by only a few (one installation of hundreds) is a total of
+something else, so years below a coverage threshold (default 80 %) are shown but left out
+of the fit, and the trend names them.
 """
 
 from __future__ import annotations
@@ -14,22 +20,14 @@ from tortoise.functions import Count, Sum
 
 from models import HistoricalEmission, HistoricalEnergy
 from services.access import Actor, enterprise_scope
+from services.allocation.student_t import t_quantile
 from services.energy.tce import coefficient_for, coefficient_table
-from services.enterprises import EnterpriseFilter, matching
+from services.enterprises import EnterpriseFilter, enterprises_for, matching
 from services.errors import ErrorCode, ServiceError
 
-# Two-sided 95 % quantiles of Student's t by degrees of freedom (beyond 30: nearest lower row).
-T_975 = {
-    1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-    10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110,
-    18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060,
-    26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980,
-}  # fmt: skip
 MAX_YEARS = 100
-
-
-def t_quantile(df: int) -> float:
-    return T_975[max(k for k in T_975 if k <= df)] if df < 1000 else 1.960
+DEFAULT_MIN_COVERAGE = 0.8
+CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,8 @@ class YearPoint:
     energy_by_type: dict[str, Decimal]
     change: int | None  # year-over-year change of emissions
     change_ratio: float | None
+    coverage: float | None = None  # enterprises / the scope's enterprises; None for an empty scope
+    in_fit: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,10 @@ class Trend:
     points: list[YearPoint]
     fit: Fit
     missing_coefficients: list[str] = field(default_factory=list)
+    scope_enterprises: int = 0
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    excluded_years: list[int] = field(default_factory=list)
+    coverage_note: str | None = None
 
 
 def fit_line(xs: list[int], ys: list[float]) -> Fit:
@@ -83,17 +87,26 @@ def fit_line(xs: list[int], ys: list[float]) -> Fit:
             slope, intercept, r_squared, x0, forecast, note="a prediction interval needs at least three years"
         )
     s = math.sqrt(sse / (n - 2))
-    half = t_quantile(n - 2) * s * math.sqrt(1 + 1 / n + (x0 - mean_x) ** 2 / sxx)
+    half = t_quantile(1 - (1 - CONFIDENCE) / 2, n - 2) * s * math.sqrt(1 + 1 / n + (x0 - mean_x) ** 2 / sxx)
     return Fit(slope, intercept, r_squared, x0, forecast, forecast - half, forecast + half)
 
 
 async def emission_trend(
-    actor: Actor, from_year: int, to_year: int, where: EnterpriseFilter | None = None
+    actor: Actor,
+    from_year: int,
+    to_year: int,
+    where: EnterpriseFilter | None = None,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
 ) -> Trend:
     if from_year > to_year or to_year - from_year >= MAX_YEARS:
         raise ServiceError(
             ErrorCode.INVALID_YEAR, f"give fromYear <= toYear, at most {MAX_YEARS} years", "fromYear"
         )
+    if not 0 <= min_coverage <= 1:  # NaN fails both comparisons
+        raise ServiceError(
+            ErrorCode.INVALID_THRESHOLD, "minCoverage is a share between 0 and 1", "minCoverage"
+        )
+    in_scope = await enterprises_for(actor, where).count()
     scope = enterprise_scope(actor, "enterprise")
     filters = matching(where, "enterprise")
     emissions = {
@@ -130,10 +143,16 @@ async def emission_trend(
                 tce += quantity * coefficient
         change = total - previous if total is not None and previous is not None else None
         ratio = change / previous if change is not None and previous else None
-        points.append(
-            YearPoint(year, total, reported["enterprises"] if reported else 0, tce, by_type, change, ratio)
-        )
+        reporting = reported["enterprises"] if reported else 0
+        coverage = reporting / in_scope if in_scope else None
+        in_fit = total is not None and coverage is not None and coverage >= min_coverage
+        points.append(YearPoint(year, total, reporting, tce, by_type, change, ratio, coverage, in_fit))
         previous = total  # after a year without data there is no year-over-year change
-    with_data = [p for p in points if p.emissions is not None]
-    fit = fit_line([p.year for p in with_data], [float(p.emissions or 0) for p in with_data])
-    return Trend(points, fit, sorted(missing))
+    fitted = [p for p in points if p.in_fit]
+    fit = fit_line([p.year for p in fitted], [float(p.emissions or 0) for p in fitted])
+    excluded = [p for p in points if p.emissions is not None and not p.in_fit]
+    note = None
+    if excluded:
+        years = ", ".join(f"{p.year} ({p.enterprises} of {in_scope} enterprises)" for p in excluded)
+        note = f"left out of the fit, below {min_coverage:.0%} of the scope reporting: {years}"
+    return Trend(points, fit, sorted(missing), in_scope, min_coverage, [p.year for p in excluded], note)

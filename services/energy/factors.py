@@ -1,11 +1,14 @@
 """Emission factors (碳排放转换规则): the versioned table, the choice for a record, corrections.
 
 A factor is never edited: a correction is a new version of (energy type, effective
-year, region prefix). For a record the server picks the factor of the most specific
+date, region prefix). For a record the server picks the factor of the most specific
 region prefix matching the enterprise's region code (national "" last), then the
-latest effective year not after the record's year, then the highest version. A
-record with no such factor keeps its energy figures and gets no emissions: it is
-counted as missing, never converted with a guess.
+latest effective date on or before the start of the record's period (a monthly record
+by its month's first day, a daily one by its day), then the highest version. A factor
+never applies to a period before its date, so a later value cannot stand in for an
+earlier period. A record with no such factor, or whose factor is a row saying no value
+was published (or none could be confirmed), keeps its energy figures and gets no
+emissions: it is counted as missing, never converted with a guess.
 
 Setting a factor enqueues `recompute`, which re-picks the factor of every record
 the new version could apply to and marks the changed enterprise-months stale. The
@@ -17,14 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
-from models import EmissionFactor, EnergyRecord, EnergyType, Role, StaleMonth
+from models import EmissionFactor, EnergyRecord, EnergyType, ReferenceStatus, Role, StaleMonth
 from services import audit
 from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError, permission_denied
@@ -32,9 +35,10 @@ from services.live import jobs
 from services.orm import column
 from services.values import text
 
-# Factors and tce coefficients have 8 decimals: stored as integers scaled by this,
+# Factors have up to 10 decimals (tce coefficients 8): applied as integers scaled by this,
 # so a record's emissions are exact integer arithmetic (millionths of tCO2).
-SCALE = 10**8
+SCALE = 10**10
+DECIMALS = Decimal("1E-10")  # a factor's precision: derived ones are rounded half up to it
 MICRO = 10**6
 RECOMPUTE_BATCH = 2000
 # value = NCV (GJ/unit) x carbon content (tC/GJ) x oxidation rate x 44/12 (tCO2/tC)
@@ -43,14 +47,23 @@ TOLERANCE = Decimal("0.0005")  # a stated value may round the derived one to 4 s
 _PREFIX = re.compile(r"(\d{2}){0,3}", re.ASCII)  # region codes are ASCII digits: "４４" would match none
 
 
+EARLIEST = date(1990, 1, 1)  # as far back as energy records go
+LATEST = date(2100, 12, 31)
+
+
 @dataclass(frozen=True, slots=True)
 class Factor:
     id: int
     energy_type: str
-    effective_year: int
+    effective_from: date
     region_prefix: str
     version: int
-    scaled: int  # value x SCALE
+    scaled: int | None  # value x SCALE; None for a row saying there is no value for its period
+
+
+def period_start(year: int, month: int, day: int = 0) -> date:
+    """The first day a record covers: its day, or the first of its month (day 0)."""
+    return date(year, month, day or 1)
 
 
 def millionths(value: int | Decimal) -> Decimal:
@@ -74,33 +87,39 @@ class FactorTable:
         self.by_type: dict[str, list[Factor]] = {}
         for factor in factors:
             self.by_type.setdefault(factor.energy_type, []).append(factor)
-        self._picked: dict[tuple[str, str, int], Factor | None] = {}
+        self._picked: dict[tuple[str, str, date], Factor | None] = {}
 
-    def pick(self, energy_type: str, region_code: str, record_year: int) -> Factor | None:
-        key = (energy_type, region_code, record_year)
+    def pick(self, energy_type: str, region_code: str, period: date) -> Factor | None:
+        """The version in force for a record starting on `period`; it may be a row without a value."""
+        key = (energy_type, region_code, period)
         if key not in self._picked:
             candidates = [
                 f
                 for f in self.by_type.get(energy_type, ())
-                if region_code.startswith(f.region_prefix) and f.effective_year <= record_year
+                if region_code.startswith(f.region_prefix) and f.effective_from <= period
             ]
             self._picked[key] = max(
-                candidates, key=lambda f: (len(f.region_prefix), f.effective_year, f.version), default=None
+                candidates, key=lambda f: (len(f.region_prefix), f.effective_from, f.version), default=None
             )
         return self._picked[key]
 
 
 async def load_table() -> FactorTable:
     rows = await EmissionFactor.all().values_list(
-        "id", "energy_type_id", "effective_year", "region_prefix", "version", "value"
+        "id", "energy_type_id", "effective_from", "region_prefix", "version", "value"
     )
-    return FactorTable([Factor(i, t, y, p, v, scaled(Decimal(str(value)))) for i, t, y, p, v, value in rows])
+    return FactorTable(
+        [
+            Factor(i, t, since, p, v, None if value is None else scaled(Decimal(str(value))))
+            for i, t, since, p, v, value in rows
+        ]
+    )
 
 
 @dataclass(frozen=True)
 class FactorInput:
     energy_type: str
-    effective_year: int
+    effective_year: int | None = None  # deprecated: the same as effective_from on 1 January
     value: str | None = None
     region_prefix: str = ""
     unit: str | None = None
@@ -108,6 +127,8 @@ class FactorInput:
     carbon_content: str | None = None
     oxidation_rate: str | None = None
     source: str = ""
+    effective_from: date | None = None
+    status: ReferenceStatus = ReferenceStatus.PUBLISHED
 
 
 def _number(value: str | None, field: str) -> Decimal | None:
@@ -127,7 +148,11 @@ def _number(value: str | None, field: str) -> Decimal | None:
 
 
 def derive(ncv: Decimal, carbon: Decimal, oxidation: Decimal) -> Decimal:
-    return (ncv * carbon * oxidation * CO2_PER_C).quantize(Decimal("0.00000001"))
+    """NCV x carbon content x oxidation rate x 44/12, rounded half up to 10 decimals: the one value
+    of a parameter set, whether it comes from the shipped table or from setEmissionFactor."""
+    with localcontext() as context:
+        context.prec = 60  # the product is exact before the one rounding
+        return (ncv * carbon * oxidation * 44 / 12).quantize(DECIMALS, rounding=ROUND_HALF_UP)
 
 
 def may_set_reference_data(actor: Actor) -> None:
@@ -145,11 +170,7 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
         raise ServiceError(
             ErrorCode.UNKNOWN_ENERGY_TYPE, f"unknown energy type {data.energy_type!r}", "energyType"
         )
-    effective_year = data.effective_year
-    if not 1990 <= effective_year <= 2100:  # as far back as energy records go
-        raise ServiceError(
-            ErrorCode.INVALID_YEAR, "effectiveYear must be between 1990 and 2100", "effectiveYear"
-        )
+    effective_from = _effective_from(data)
     prefix = data.region_prefix.strip()
     if not _PREFIX.fullmatch(prefix):
         raise ServiceError(
@@ -177,36 +198,43 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
     ncv, carbon, oxidation = parameters.values()
     if oxidation is not None and oxidation > 1:
         raise ServiceError(ErrorCode.INVALID_RATIO, "oxidationRate is between 0 and 1", "oxidationRate")
-    if ncv is not None and carbon is not None and oxidation is not None:
+    if data.status != ReferenceStatus.PUBLISHED:
+        if value is not None or given:
+            raise ServiceError(
+                ErrorCode.INVALID_QUANTITY,
+                f"a {data.status.value} version has no value and no parameters: it says there is none",
+                "value" if value is not None else given[0],
+            )
+    elif ncv is not None and carbon is not None and oxidation is not None:
         derived = derive(ncv, carbon, oxidation)
-        if value is None:
-            value = derived
-        elif abs(value - derived) > TOLERANCE * max(derived, Decimal("0.00000001")):
+        if value is not None and abs(value - derived) > TOLERANCE * max(derived, DECIMALS):
             raise ServiceError(
                 ErrorCode.FACTOR_PARAMETERS_MISMATCH,
                 f"value {value} does not match the parameters (NCV x carbon x oxidation x 44/12 = {derived})",
                 "value",
             )
-    if value is None:
+        value = derived  # the parameters define it: a rounded value given with them only checks it
+    elif value is None:
         raise ServiceError(ErrorCode.REQUIRED, "give the value or the three fuel parameters", "value")
-    if value != value.quantize(Decimal("0.00000001")):
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, "value allows at most 8 decimals", "value")
+    elif value != value.quantize(DECIMALS):
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, "value allows at most 10 decimals", "value")
     source = text(data.source, "source", max_length=300)
     for attempt in range(3):  # two regulators adding the same key at once: the later gets the next version
         try:
             async with in_transaction():
                 latest: list[int | None] = await column(
                     EmissionFactor.filter(
-                        energy_type_id=energy_type.code, effective_year=effective_year, region_prefix=prefix
+                        energy_type_id=energy_type.code, effective_from=effective_from, region_prefix=prefix
                     ).annotate(top=Max("version")),
                     "top",
                 )
                 factor = await EmissionFactor.create(
                     energy_type_id=energy_type.code,
-                    effective_year=effective_year,
+                    effective_from=effective_from,
                     region_prefix=prefix,
                     version=(latest[0] or 0) + 1,
                     value=value,
+                    status=data.status,
                     unit=unit,
                     net_calorific_value=ncv,
                     carbon_content=carbon,
@@ -220,10 +248,11 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
                     factor,
                     data={
                         "energyType": factor.energy_type_id,
-                        "effectiveYear": effective_year,
+                        "effectiveFrom": effective_from.isoformat(),
                         "regionPrefix": prefix,
                         "version": factor.version,
-                        "value": str(value),
+                        "status": data.status.value,
+                        "value": None if value is None else str(value),
                         "source": source,
                     },
                 )
@@ -237,6 +266,33 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
     return factor
 
 
+def _effective_from(data: FactorInput) -> date:
+    """effectiveFrom, or the deprecated effectiveYear as its 1 January; one of them, within range."""
+    given = data.effective_from, data.effective_year
+    if given[0] is not None and given[1] is not None and given[0].year != given[1]:
+        raise ServiceError(
+            ErrorCode.INVALID_DATE,
+            "give effectiveFrom (effectiveYear is deprecated), or both in the same year",
+            "effectiveFrom",
+        )
+    since = data.effective_from
+    if since is None and data.effective_year is not None:
+        if not EARLIEST.year <= data.effective_year <= LATEST.year:
+            raise ServiceError(
+                ErrorCode.INVALID_YEAR, "effectiveYear must be between 1990 and 2100", "effectiveYear"
+            )
+        since = date(data.effective_year, 1, 1)
+    if since is None:
+        raise ServiceError(
+            ErrorCode.REQUIRED, "give effectiveFrom, the first day it applies to", "effectiveFrom"
+        )
+    if not EARLIEST <= since <= LATEST:
+        raise ServiceError(
+            ErrorCode.INVALID_DATE, "effectiveFrom must be between 1990-01-01 and 2100-12-31", "effectiveFrom"
+        )
+    return since
+
+
 async def recompute(factor_id: int) -> int:
     """Re-pick the factor of every record `factor_id` could apply to; returns how many changed.
 
@@ -247,9 +303,9 @@ async def recompute(factor_id: int) -> int:
     if factor is None:
         return 0
     table = await load_table()
-    query = EnergyRecord.filter(
+    query = EnergyRecord.filter(  # the year narrows the scan; the pick below decides by the day
         energy_type_id=factor.energy_type_id,
-        year__gte=factor.effective_year,
+        year__gte=factor.effective_from.year,
         enterprise__region_code__startswith=factor.region_prefix,
     )
     changed = 0
@@ -260,7 +316,15 @@ async def recompute(factor_id: int) -> int:
             .order_by("id")
             .limit(RECOMPUTE_BATCH)
             .values_list(
-                "id", "enterprise_id", "enterprise__region_code", "year", "month", "amount", "factor_id"
+                "id",
+                "enterprise_id",
+                "enterprise__region_code",
+                "year",
+                "month",
+                "day",
+                "amount",
+                "factor_id",
+                "emissions",
             )
         )
         if not batch:
@@ -268,13 +332,14 @@ async def recompute(factor_id: int) -> int:
         after = batch[-1][0]
         updates: list[EnergyRecord] = []
         stale: set[tuple[int, int, int]] = set()
-        for record_id, enterprise_id, region_code, record_year, month, amount, old in batch:
-            picked = table.pick(factor.energy_type_id, region_code, record_year)
-            if picked is None or picked.id == old:
-                continue  # a factor is never removed, so a record never loses one here
-            updates.append(
-                EnergyRecord(id=record_id, factor_id=picked.id, emissions=apply(amount, picked.scaled))
-            )
+        for record_id, enterprise_id, region_code, record_year, month, day, amount, old, emissions in batch:
+            picked = table.pick(factor.energy_type_id, region_code, period_start(record_year, month, day))
+            if picked is None:
+                continue  # a version is never removed, so a record that had one keeps it
+            now = None if picked.scaled is None else apply(amount, picked.scaled)
+            if picked.id == old and now == emissions:
+                continue
+            updates.append(EnergyRecord(id=record_id, factor_id=picked.id, emissions=now))
             stale.add((enterprise_id, record_year, month))
         if updates:
             async with in_transaction():

@@ -28,7 +28,7 @@ from models import EnergyRecord, EnergySource, EnergyType, Role
 from services import rows as row_import
 from services.access import Actor, require_role
 from services.energy import aggregates
-from services.energy.factors import MICRO, SCALE, FactorTable, apply, load_table, scaled
+from services.energy.factors import MICRO, SCALE, FactorTable, apply, load_table, period_start, scaled
 from services.energy.tce import coefficient_for, coefficient_table
 from services.energy.units import to_canonical
 from services.errors import ErrorCode, ServiceError
@@ -174,8 +174,10 @@ class EnergyImporter(RowImporter[_Row]):
         records: list[_Record] = []
         for row in rows:
             enterprise_id, region_code = self.enterprises[row.credit_code]
-            factor = self.factors.pick(row.energy_type, region_code, row.year)
-            if factor is not None:
+            factor = self.factors.pick(
+                row.energy_type, region_code, period_start(row.year, row.month, row.day)
+            )
+            if factor is not None and factor.scaled is not None:
                 emissions: int | None = apply(row.amount, factor.scaled)
             elif self.types[row.energy_type][1]:
                 emissions = None
@@ -207,7 +209,9 @@ class EnergyImporter(RowImporter[_Row]):
         key = (energy_type, year)
         if (largest := self.largest.get(key)) is None:
             factors = [
-                f.scaled for f in self.factors.by_type.get(energy_type, ()) if f.effective_year <= year
+                f.scaled
+                for f in self.factors.by_type.get(energy_type, ())
+                if f.effective_from.year <= year and f.scaled is not None
             ]
             largest = self.largest[key] = max([self._tce(energy_type, year) or 0, *factors])
         return largest
@@ -226,8 +230,9 @@ class EnergyImporter(RowImporter[_Row]):
                     row.line,
                     ErrorCode.FACTOR_MISSING,
                     "energy_type",
-                    f"no emission factor for {row.energy_type} in {row.year} for this region: "
-                    "written without emissions until a regulator sets one",
+                    f"no emission factor for {row.energy_type} in {row.year}-{row.month:02d} for this region "
+                    "(none in force, or none published for that period): written without emissions until "
+                    "a regulator sets one",
                 )
             )
 

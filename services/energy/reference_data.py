@@ -10,11 +10,12 @@ is for an administrator or a national regulator, like emission factors.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import EmissionFactor, EnergyType
+from models import Benchmark, EmissionFactor, EnergyType
 from services import audit
 from services.access import Actor
 from services.energy.factors import may_set_reference_data
@@ -65,18 +66,35 @@ async def factor_versions(
     region_prefix: str | None = None,
     effective_year: int | None = None,
     *,
+    effective_from: date | None = None,
     current_only: bool = False,
 ) -> list[EmissionFactor]:
-    """Factor versions by type, region, year and version. The table holds a few hundred rows."""
+    """Factor versions by type, region, date and version. The table holds a few hundred rows.
+
+    `effective_year` keeps the versions taking effect in that year; `effective_from` those of that day."""
     query = EmissionFactor.all()
     if energy_types:
         query = query.filter(energy_type_id__in=[t.strip().upper() for t in energy_types])
     if region_prefix is not None:
         query = query.filter(region_prefix=region_prefix.strip())
     if effective_year is not None:
-        query = query.filter(effective_year=effective_year)
-    factors = await query.order_by("energy_type_id", "region_prefix", "effective_year", "version")
+        if not 1 <= effective_year <= 9999:
+            return []
+        query = query.filter(
+            effective_from__gte=date(effective_year, 1, 1), effective_from__lte=date(effective_year, 12, 31)
+        )
+    if effective_from is not None:
+        query = query.filter(effective_from=effective_from)
+    factors = await query.order_by("energy_type_id", "region_prefix", "effective_from", "version")
     if current_only:
-        latest = {(f.energy_type_id, f.region_prefix, f.effective_year): f for f in factors}
-        factors = [f for f in factors if latest[(f.energy_type_id, f.region_prefix, f.effective_year)] is f]
+        latest = {(f.energy_type_id, f.region_prefix, f.effective_from): f for f in factors}
+        factors = [f for f in factors if latest[(f.energy_type_id, f.region_prefix, f.effective_from)] is f]
     return factors
+
+
+async def benchmarks(products: list[str] | None = None) -> list[Benchmark]:
+    """Allocation benchmarks by product and compliance year, with their sources."""
+    query = Benchmark.all()
+    if products:
+        query = query.filter(product_id__in=[p.strip().upper() for p in products])
+    return await query.order_by("product_id", "compliance_year")

@@ -1,16 +1,27 @@
-"""Reference data shipped as CSV under services/reference/, loaded into its tables.
+"""Reference data shipped as CSV under services/energy/reference/, loaded into its tables.
 
 Seeding inserts what is missing and never overwrites: a regulator's corrections
-are new versions (rows with a later effective year), not edits of shipped rows.
+are new versions, not edits of shipped rows. A fuel factor's value is derived from its
+parameters by the same function setEmissionFactor uses, so one parameter set gives one
+value however it arrives (the CSV states it too, and a test holds the two equal).
 """
 
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from models import Benchmark, EmissionFactor, EnergyRecord, EnergyType, Product, TceCoefficient
+from models import (
+    Benchmark,
+    EmissionFactor,
+    EnergyRecord,
+    EnergyType,
+    Product,
+    ReferenceStatus,
+    TceCoefficient,
+)
+from services.energy.factors import derive
 from services.energy.units import REFERENCE
 from services.orm import column
 
@@ -56,17 +67,18 @@ async def seed_reference_data() -> None:
             if (r["energy_type"], int(r["effective_year"])) not in have
         ]
     )
-    have = set(await Benchmark.all().values_list("product_id", "effective_year"))
+    have = set(await Benchmark.all().values_list("product_id", "compliance_year"))
     await Benchmark.bulk_create(
         [
             Benchmark(
                 product_id=r["product"],
-                effective_year=int(r["effective_year"]),
-                value=Decimal(r["value"]),
+                compliance_year=int(r["compliance_year"]),
+                value=_decimal(r["value"]),
+                status=ReferenceStatus(r["status"]),
                 source=r["source"],
             )
             for r in rows_of("benchmarks.csv")
-            if (r["product"], int(r["effective_year"])) not in have
+            if (r["product"], int(r["compliance_year"])) not in have
         ]
     )
     # A shipped factor new to a database with records must be applied to them (the sweep does
@@ -74,16 +86,17 @@ async def seed_reference_data() -> None:
     applied = None if await EnergyRecord.exists() else datetime.now(UTC)
     have = set(
         await EmissionFactor.filter(created_by_id=None).values_list(
-            "energy_type_id", "effective_year", "region_prefix"
+            "energy_type_id", "effective_from", "region_prefix"
         )
     )
     await EmissionFactor.bulk_create(
         [
             EmissionFactor(
                 energy_type_id=r["energy_type"],
-                effective_year=int(r["effective_year"]),
+                effective_from=date.fromisoformat(r["effective_from"]),
                 region_prefix=r["region_prefix"],
-                value=Decimal(r["value"]),
+                value=factor_value(r),
+                status=ReferenceStatus(r["status"]),
                 unit=r["unit"],
                 net_calorific_value=_decimal(r["net_calorific_value"]),
                 carbon_content=_decimal(r["carbon_content"]),
@@ -92,9 +105,24 @@ async def seed_reference_data() -> None:
                 applied_at=applied,
             )
             for r in rows_of("emission_factors.csv")
-            if (r["energy_type"], int(r["effective_year"]), r["region_prefix"]) not in have
+            if (r["energy_type"], date.fromisoformat(r["effective_from"]), r["region_prefix"]) not in have
         ]
     )
+
+
+def factor_value(row: dict[str, str]) -> Decimal | None:
+    """The value of a shipped factor row: derived from its parameters where it has them."""
+    stated = _decimal(row["value"])
+    parameters = [_decimal(row[k]) for k in ("net_calorific_value", "carbon_content", "oxidation_rate")]
+    ncv, carbon, oxidation = parameters
+    if ncv is None or carbon is None or oxidation is None:
+        return stated
+    derived = derive(ncv, carbon, oxidation)
+    if stated != derived:  # a shipped file that disagrees with itself is a bug, not data
+        raise ValueError(
+            f"emission_factors.csv: {row['energy_type']} {row['effective_from']} states {stated}, derives {derived}"
+        )
+    return derived
 
 
 def _decimal(text: str) -> Decimal | None:

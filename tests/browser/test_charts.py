@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import BrowserContext, expect
 
@@ -88,3 +90,52 @@ def test_the_statistics_chart_and_its_csv_download_hold_the_querys_rows(
     # The table shows the same figures, formatted.
     first = f"{float(expected[0][1]):,.1f}".rstrip("0").rstrip(".")
     expect(table.locator("tbody tr").first).to_contain_text(f"{first} 吨CO₂")
+
+
+TREND = """
+query($from: Int!, $to: Int!) {
+  emissionTrend(fromYear: $from, toYear: $to) { points { year coverage inFit } excludedYears scopeEnterprises }
+}
+"""
+
+
+def test_the_trend_shows_each_years_coverage_of_the_scope_as_the_server_gives_it(
+    cast: Cast, new_context: Callable[..., BrowserContext]
+) -> None:
+    page = new_context().new_page()
+    sign_in(page, cast.url, *REGULATOR)
+    page.goto(f"{cast.url}/allocation")
+    trend = page.get_by_test_id("trend")
+    expect(trend.locator("canvas")).to_have_count(1)
+    shown = datetime.now(ZoneInfo("Asia/Shanghai")).year  # the panel's default range, as the console picks it
+    answer = cast.api.query(TREND, {"from": shown - 6, "to": shown - 1}, token=cast.regulator_token)[
+        "emissionTrend"
+    ]
+    for point in answer["points"]:
+        cell = trend.get_by_test_id(f"coverage-{point['year']}")
+        if point["coverage"] is None:
+            expect(cell).to_contain_text("—")
+        else:
+            expect(cell).to_contain_text(f"{round(point['coverage'] * 100, 1):g}%")
+        if not point["inFit"] and point["year"] in answer["excludedYears"]:
+            expect(cell).to_contain_text("未拟合")
+    if answer["excludedYears"]:
+        expect(trend.get_by_test_id("coverage-note")).to_contain_text(str(answer["excludedYears"][0]))
+    page.screenshot(path="var/browser-trend.png", full_page=True)
+
+
+def test_the_factor_list_shows_effective_dates_and_rows_without_a_value(
+    cast: Cast, new_context: Callable[..., BrowserContext]
+) -> None:
+    page = new_context().new_page()
+    sign_in(page, cast.url, *REGULATOR)
+    page.goto(f"{cast.url}/energy")
+    factors = page.get_by_test_id("factors")
+    expect(factors.get_by_role("row", name="外购热力 2026-07-01")).to_contain_text("0.11")
+    expect(factors.locator("tbody tr", has_text="2019-01-01").first).to_be_visible()
+    expect(factors).to_contain_text("未能核实")
+    expect(factors).to_contain_text("环办气候函〔2023〕43号")
+    page.screenshot(path="var/browser-factors.png", full_page=True)
+    page.get_by_role("tab", name="基准值").click()
+    coal = page.get_by_test_id("benchmarks").get_by_role("row", name="POWER_COAL_GT300 2024")
+    expect(coal).to_contain_text("0.791")

@@ -192,13 +192,9 @@ async def test_an_import_converts_to_canonical_units_and_emissions_with_the_fact
         "enterprise": {"id": str(region.a.id)},
     }
     assert (coal["period"], coal["energyType"], coal["source"]) == ("2024-03-15", "RAW_COAL", "IOT")
-    # 12.5 t at 0.7143 tce/t; no emissions and no factor rather than a guess.
-    assert (coal["canonicalQuantity"], coal["tce"], coal["emissions"], coal["factor"]) == (
-        "12.5",
-        "8.92875",
-        None,
-        None,
-    )
+    # 12.5 t at 0.7143 tce/t; no emissions rather than a guess, and the factor row says why.
+    assert (coal["canonicalQuantity"], coal["tce"], coal["emissions"]) == ("12.5", "8.92875", None)
+    assert (coal["factor"]["value"], coal["factor"]["effectiveYear"]) == (None, 2019)
     event = await AuditEvent.get(action="energy.imported")
     assert (event.actor_id, event.data) == (
         region.regulator.user_id,
@@ -225,8 +221,8 @@ async def test_a_record_takes_its_regions_factor_of_the_latest_year_not_after_it
     assert found == {
         (str(region.a.id), "ELECTRICITY"): ("80.84", ("44", 2023)),  # 200 x 0.4042
         (str(region.beijing.id), "ELECTRICITY"): ("31.805", ("11", 2023)),  # 50 x 0.6361
-        # The 2024 gas factor is later than the record: none applies to 2023.
-        (str(region.a.id), "NATURAL_GAS"): (None, None),
+        # The 2024 gas factor is later than the record: the earlier guideline's applies to 2023.
+        (str(region.a.id), "NATURAL_GAS"): ("64.865664", ("", 2019)),  # 3 x 21.62188809
     }
 
 
@@ -589,12 +585,12 @@ async def test_the_fuel_parameters_give_the_value(gql: GraphQLClient, national: 
     # 42.652 GJ/t x 0.0202 tC/GJ x 0.98 x 44/12 = 3.0959096373... tCO2/t
     factor = body["factor"]
     assert (factor["value"], factor["unit"], factor["netCalorificValue"], factor["oxidationRate"]) == (
-        "3.09590964",
+        "3.0959096373",
         "tCO2/t",
         "42.652",
         "0.98",
     )
-    # A stated value may round the derived one.
+    # A stated value may round the derived one; the derivation is what is stored.
     body = succeeded(
         await gql(
             SET_FACTOR,
@@ -603,7 +599,7 @@ async def test_the_fuel_parameters_give_the_value(gql: GraphQLClient, national: 
         ),
         "setEmissionFactor",
     )
-    assert (body["factor"]["value"], body["factor"]["version"]) == ("3.0959", 2)
+    assert (body["factor"]["value"], body["factor"]["version"]) == ("3.0959096373", 2)
 
 
 @pytest.mark.parametrize(
@@ -628,7 +624,7 @@ async def test_the_fuel_parameters_give_the_value(gql: GraphQLClient, national: 
         ({"value": None, "netCalorificValue": "42.652"}, "REQUIRED", "carbonContent"),
         ({"value": "-0.5"}, "NEGATIVE_QUANTITY", "value"),
         ({"value": "lots"}, "INVALID_QUANTITY", "value"),
-        ({"value": "0.123456789"}, "INVALID_QUANTITY", "value"),
+        ({"value": "0.12345678901"}, "INVALID_QUANTITY", "value"),
         (
             {"value": None, "netCalorificValue": "1", "carbonContent": "0.02", "oxidationRate": "1.5"},
             "INVALID_RATIO",
@@ -678,14 +674,24 @@ def versions(result: dict[str, Any]) -> list[tuple[str, int, str, int, str]]:
         ),
         (
             {"energyTypes": ["ELECTRICITY"], "regionPrefix": ""},
-            [("ELECTRICITY", 2022, "", 1, "0.5703"), ("ELECTRICITY", 2023, "", 1, "0.5306")],
+            [
+                ("ELECTRICITY", 2019, "", 1, None),  # none confirmed for 2019-2020
+                ("ELECTRICITY", 2021, "", 1, "0.5568"),
+                ("ELECTRICITY", 2022, "", 1, "0.5703"),
+                ("ELECTRICITY", 2023, "", 1, "0.5306"),
+            ],
         ),
         (
             {"energyTypes": ["natural_gas", "DIESEL"]},
-            [("DIESEL", 2024, "", 1, "3.09591"), ("NATURAL_GAS", 2024, "", 1, "21.650152")],
+            [
+                ("DIESEL", 2019, "", 1, "3.1451224933"),
+                ("DIESEL", 2024, "", 1, "3.0959096373"),
+                ("NATURAL_GAS", 2019, "", 1, "21.62188809"),
+                ("NATURAL_GAS", 2024, "", 1, "21.650151996"),
+            ],
         ),
         ({"effectiveYear": 2026}, [("PURCHASED_HEAT", 2026, "", 1, "0.11")]),
-        ({"energyTypes": ["RAW_COAL"]}, []),
+        ({"energyTypes": ["RAW_COAL"]}, [("RAW_COAL", 2019, "", 1, None)]),  # none published
     ],
     ids=["grid-44-2023", "national-electricity", "types", "year", "none"],
 )
@@ -715,6 +721,8 @@ async def test_current_only_lists_the_latest_version_of_each_key(gql: GraphQLCli
     ]
     current = {"energyTypes": ["ELECTRICITY"], "regionPrefix": "", "currentOnly": True}
     assert versions(await gql(FACTORS, {"filter": current}, actor=national)) == [
+        ("ELECTRICITY", 2019, "", 1, None),
+        ("ELECTRICITY", 2021, "", 1, "0.5568"),
         ("ELECTRICITY", 2022, "", 3, "0.5811"),
         ("ELECTRICITY", 2023, "", 1, "0.5306"),
     ]

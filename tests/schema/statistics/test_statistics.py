@@ -97,8 +97,8 @@ async def test_a_year_of_electricity_gives_its_emissions_tce_and_compliance_figu
         [
             electricity(company.credit_code, "2022-03", "600000", "kWh"),
             electricity(company.credit_code, "2022-11-02", "400"),
-            # Diesel has no emission factor before 2024: counted as missing, not guessed.
-            {**electricity(company.credit_code, "2022-05", "10", "t"), "energy_type": "DIESEL"},
+            # No factor is published for raw coal as such: counted as missing, not guessed.
+            {**electricity(company.credit_code, "2022-05", "10", "t"), "energy_type": "RAW_COAL"},
         ],
     )
     await notices(regulator, company.id, {2022: NoticeStatus.OVERDUE})
@@ -115,10 +115,10 @@ async def test_a_year_of_electricity_gives_its_emissions_tce_and_compliance_figu
         "energyType": None,
         "enterprise": {"id": str(company.id), "name": "广州发电"},
         "energy": [
-            {"energyType": "DIESEL", "unit": "t", "quantity": "10", "tce": "14.571", "emissions": "0"},
             {"energyType": "ELECTRICITY", "unit": "MWh", "quantity": "1000", "tce": "122.9", "emissions": "570.3"},
+            {"energyType": "RAW_COAL", "unit": "t", "quantity": "10", "tce": "7.143", "emissions": "0"},
         ],
-        "energyTce": "137.471",
+        "energyTce": "130.043",
         "emissions": "570.3",
         "recordsMissingFactor": 1,
         "allowances": 600,

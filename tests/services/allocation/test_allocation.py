@@ -18,6 +18,7 @@ from models import (
     HistoricalEmission,
     HistoricalEnergy,
     HistoricalOutput,
+    ReferenceStatus,
     Sector,
     TceCoefficient,
 )
@@ -374,7 +375,7 @@ async def test_a_product_without_a_benchmark_is_refused(world: World, regulator:
 async def gas_benchmark_2025() -> AsyncIterator[Benchmark]:
     """A later version of the gas benchmark. Reference tables outlive a test: remove it."""
     version = await Benchmark.create(
-        product_id="POWER_GAS", effective_year=2025, value=Decimal("0.3"), source="test"
+        product_id="POWER_GAS", compliance_year=2025, value=Decimal("0.3"), source="test"
     )
     try:
         yield version
@@ -390,7 +391,7 @@ async def test_the_benchmark_in_force_in_the_plans_year_applies(
     await history(a, 2023, output={"POWER_GAS": 1000})
     assert (await run(regulator, RULE.BENCHMARK, year=2025)).amounts == {a.id: 300}
     assert (await run(regulator, RULE.BENCHMARK, year=2024)).amounts == {a.id: 329}
-    with fails_with(ErrorCode.NO_BENCHMARK):  # no benchmark was in force before 2023
+    with fails_with(ErrorCode.NO_BENCHMARK):  # none before 2024 (2023's could not be confirmed)
         await run(regulator, RULE.BENCHMARK, year=2022, base_years=(2021,))
 
 
@@ -673,21 +674,38 @@ async def test_a_year_out_of_range_is_refused(world: World, regulator: Actor) ->
 # ---------------------------------------------------------------- reference data
 
 
-async def test_the_seeded_power_benchmarks_are_the_2023_24_plans_figures(db: str) -> None:
-    seeded = {b.product_id: (b.effective_year, b.value) for b in await Benchmark.filter(source__not="test")}
-    assert seeded == {
-        "POWER_COAL_GT300": (2023, Decimal("0.791")),
-        "POWER_COAL_LE300": (2023, Decimal("0.8049")),
-        "POWER_COAL_UNCONVENTIONAL": (2023, Decimal("0.8244")),
-        "POWER_GAS": (2023, Decimal("0.3288")),
-        "HEAT_COAL": (2023, Decimal("0.1033")),
-        "HEAT_GAS": (2023, Decimal("0.0533")),
+async def test_the_seeded_power_benchmarks_are_the_2023_24_plans_2024_figures(db: str) -> None:
+    seeded = {
+        (b.product_id, b.compliance_year): (b.status, b.value)
+        for b in await Benchmark.filter(source__not="test")
     }
+    figures = {
+        "POWER_COAL_GT300": Decimal("0.791"),
+        "POWER_COAL_LE300": Decimal("0.8049"),
+        "POWER_COAL_UNCONVENTIONAL": Decimal("0.8244"),
+        "POWER_GAS": Decimal("0.3288"),
+        "HEAT_COAL": Decimal("0.1033"),
+        "HEAT_GAS": Decimal("0.0533"),
+    }
+    assert seeded == {(p, 2024): (ReferenceStatus.PUBLISHED, v) for p, v in figures.items()} | {
+        (p, 2023): (ReferenceStatus.NOT_FOUND, None) for p in figures
+    }
+
+
+async def test_a_2023_plan_gets_no_2024_benchmark_and_the_error_says_why(
+    world: World, regulator: Actor
+) -> None:
+    a = await world.enterprise("440113")
+    await history(a, 2022, output={"POWER_GAS": 1000})
+    with fails_with(ErrorCode.NO_BENCHMARK, "rule") as info:
+        await run(regulator, RULE.BENCHMARK, year=2023, base_years=(2022,))
+    assert "POWER_GAS in 2023" in info.value.message and "could not be confirmed" in info.value.message
+    assert (await run(regulator, RULE.BENCHMARK, year=2024, base_years=(2022,))).amounts == {a.id: 329}
 
 
 async def test_seeding_again_adds_nothing_and_keeps_a_regulators_correction(db: str) -> None:
     counts = [await m.all().count() for m in (EnergyType, TceCoefficient, Benchmark)]
-    version = await Benchmark.get(product_id="POWER_GAS", effective_year=2023)
+    version = await Benchmark.get(product_id="POWER_GAS", compliance_year=2024)
     await Benchmark.filter(id=version.id).update(value=Decimal("0.33"))
     try:
         await seed_reference_data()

@@ -7,11 +7,13 @@ import math
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from fractions import Fraction
+from statistics import NormalDist
 
 import pytest
 import pytest_asyncio
 
 from models import EnergyType, Enterprise, HistoricalEmission, HistoricalEnergy, Sector, TceCoefficient
+from services.allocation.student_t import t_quantile
 from services.allocation.trend import Trend, emission_trend, fit_line
 from services.enterprises import EnterpriseFilter
 from services.errors import ErrorCode
@@ -207,6 +209,64 @@ def prediction_interval(xs: list[int], ys: list[int], t: float) -> tuple[float, 
     return float(b), float(1 - sse / sst), float(y0), float(y0) - half, float(y0) + half
 
 
+def t_by_integration(df: float, probability: float = 0.975) -> float:
+    """An independent quantile: Simpson's rule over Student's density from 0, inverted by the secant
+    method. Nothing is shared with the service's incomplete-beta implementation."""
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+
+    def density(t: float) -> float:
+        return math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
+
+    def mass(t: float, steps: int = 20_000) -> float:  # P(0 < T < t)
+        h = t / steps
+        inner = sum((4 if i % 2 else 2) * density(i * h) for i in range(1, steps))
+        return h / 3 * (density(0) + inner + density(t))
+
+    target = probability - 0.5
+    a, b = 1.0, 3.0
+    fa, fb = mass(a) - target, mass(b) - target
+    for _ in range(60):
+        if fb == fa:
+            break
+        a, b, fa = b, b - fb * (b - a) / (fb - fa), fb
+        fb = mass(b) - target
+        if abs(b - a) < 1e-14:
+            break
+    return b
+
+
+def test_t_quantiles_equal_the_closed_forms_for_1_2_and_4_degrees_of_freedom() -> None:
+    assert t_quantile(0.975, 1) == pytest.approx(math.tan(math.pi * 0.475), rel=1e-14)  # Cauchy
+    assert t_quantile(0.975, 2) == pytest.approx(0.95 / math.sqrt(2 * 0.975 * 0.025), rel=1e-14)
+    alpha = 4 * 0.975 * 0.025
+    q = math.cos(math.acos(math.sqrt(alpha)) / 3) / math.sqrt(alpha)
+    assert t_quantile(0.975, 4) == pytest.approx(2 * math.sqrt(q - 1), rel=1e-14)
+    assert t_quantile(0.995, 1) == pytest.approx(math.tan(math.pi * 0.495), rel=1e-13)
+
+
+@pytest.mark.parametrize("df", [3, 5, 10, 28, 30, 31, 40, 98, 250])
+def test_t_quantiles_equal_an_independent_integration_for_every_degree_of_freedom(df: int) -> None:
+    assert t_quantile(0.975, df) == pytest.approx(t_by_integration(df), rel=1e-11)
+
+
+def test_t_quantiles_match_the_published_three_decimal_table_and_tend_to_the_normal() -> None:
+    table = {3: 3.182, 10: 2.228, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+    assert {df: round(t_quantile(0.975, df), 3) for df in table} == table
+    z = NormalDist().inv_cdf(0.975)
+    for n in (1e4, 1e5, 1e6):  # the Cornish-Fisher expansion, exact to ~1e-16 this far out
+        expansion = (
+            z
+            + (z**3 + z) / (4 * n)
+            + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * n**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * n**3)
+        )
+        assert t_quantile(0.975, n) == pytest.approx(expansion, rel=1e-11)
+    assert t_quantile(0.975, 10**9) == pytest.approx(z, rel=1e-8)
+    assert [t_quantile(0.975, df) for df in (31, 32, 33)] == sorted(
+        [t_quantile(0.975, df) for df in (31, 32, 33)], reverse=True
+    )
+
+
 async def test_the_forecast_carries_a_95_percent_prediction_interval(world: World) -> None:
     xs, ys = [2019, 2020, 2021, 2022, 2023], [1000, 1120, 1150, 1300, 1310]
     a, b = await world.enterprise("440113"), await world.enterprise("440113")
@@ -215,30 +275,30 @@ async def test_the_forecast_carries_a_95_percent_prediction_interval(world: Worl
         await record(b, year, 400)
     fit = (await emission_trend(await world.regulator("44"), 2019, 2023)).fit
     # By hand: x̄ = 2021, ȳ = 1176, Sxx = 10, Sxy = 800 -> b = 80, ŷ(2024) = 1176 + 3 x 80 = 1416;
-    # residuals -16, 24, -26, 44, -26 -> SSE = 4120, SST = 68120; t(0.975, 3) = 3.182 from the table.
-    slope, r2, forecast, lower, upper = prediction_interval(xs, ys, 3.182)
+    # residuals -16, 24, -26, 44, -26 -> SSE = 4120, SST = 68120; t(0.975, 3) = 3.18244630528...
+    t = t_by_integration(3)
+    slope, r2, forecast, lower, upper = prediction_interval(xs, ys, t)
     assert (slope, forecast) == (80.0, 1416.0)
     assert (fit.slope, fit.forecast_year) == (80.0, 2024)
     assert fit.forecast == pytest.approx(1416.0, abs=1e-9)
     assert fit.r_squared == pytest.approx(r2, rel=1e-12)
     assert fit.r_squared == pytest.approx(1 - 4120 / 68_120, rel=1e-12)
-    assert (fit.lower, fit.upper) == (pytest.approx(lower, rel=1e-12), pytest.approx(upper, rel=1e-12))
-    assert upper - forecast == pytest.approx(3.182 * math.sqrt(4120 / 3) * math.sqrt(1 + 1 / 5 + 9 / 10))
+    assert (fit.lower, fit.upper) == (pytest.approx(lower, rel=1e-11), pytest.approx(upper, rel=1e-11))
+    assert upper - forecast == pytest.approx(
+        3.182446305 * math.sqrt(4120 / 3) * math.sqrt(1 + 1 / 5 + 9 / 10)
+    )
 
 
-@pytest.mark.parametrize(
-    ("n", "t"), [(3, 12.706), (4, 4.303), (12, 2.228), (32, 2.042), (50, 2.021), (100, 2.000), (200, 1.980)]
-)
-def test_the_interval_uses_students_t_for_n_minus_2_degrees_of_freedom(n: int, t: float) -> None:
-    # Beyond the table's rows the nearest lower row is used: a slightly wider, safe interval.
+@pytest.mark.parametrize("n", [3, 4, 12, 32, 33, 50, 100])
+def test_the_interval_uses_the_exact_students_t_for_n_minus_2_degrees_of_freedom(n: int) -> None:
     xs = list(range(2000, 2000 + n))
     ys = [1000 + 10 * i + (5 if i % 2 else -5) for i in range(n)]
     fit = fit_line(xs, [float(y) for y in ys])
     assert fit.lower is not None and fit.upper is not None and fit.forecast is not None
-    expected = prediction_interval(xs, ys, t)
+    expected = prediction_interval(xs, ys, t_by_integration(n - 2))
     assert (fit.lower, fit.upper) == (
-        pytest.approx(expected[3], rel=1e-9),
-        pytest.approx(expected[4], rel=1e-9),
+        pytest.approx(expected[3], rel=1e-11),
+        pytest.approx(expected[4], rel=1e-11),
     )
 
 
@@ -247,11 +307,71 @@ def test_the_fit_keeps_its_precision_for_years_near_2000() -> None:
     xs = list(range(2000, 2030))
     ys = [5_000_000 + 3 * i + (1 if i % 3 == 0 else 0) for i in range(30)]
     fit = fit_line(xs, [float(y) for y in ys])
-    slope, r2, forecast, lower, upper = prediction_interval(xs, ys, 2.048)
+    slope, r2, forecast, lower, upper = prediction_interval(xs, ys, t_by_integration(28))
     assert fit.forecast == pytest.approx(forecast, rel=1e-12)
     assert fit.slope == pytest.approx(slope, rel=1e-12)
     assert fit.r_squared == pytest.approx(r2, rel=1e-9)
-    assert (fit.lower, fit.upper) == (pytest.approx(lower, rel=1e-12), pytest.approx(upper, rel=1e-12))
+    assert (fit.lower, fit.upper) == (pytest.approx(lower, rel=1e-11), pytest.approx(upper, rel=1e-11))
+
+
+# ---------------------------------------------------------------- coverage
+
+
+async def test_each_year_carries_its_reporting_enterprises_and_share_of_the_scope(world: World) -> None:
+    companies = [await world.enterprise("440113") for _ in range(10)]
+    await world.enterprise("110105")  # outside the regulator's scope: not in the denominator
+    for year, reporting in [(2019, 10), (2020, 9), (2021, 1), (2022, 8), (2023, 10)]:
+        for company in companies[:reporting]:
+            await record(company, year, 100)
+    trend = await emission_trend(await world.regulator("44"), 2019, 2024)
+    assert trend.scope_enterprises == 10
+    assert [(p.year, p.enterprises, p.coverage, p.in_fit) for p in trend.points] == [
+        (2019, 10, 1.0, True),
+        (2020, 9, 0.9, True),
+        (2021, 1, 0.1, False),  # one of ten: a total of something else
+        (2022, 8, 0.8, True),  # exactly the threshold is in
+        (2023, 10, 1.0, True),
+        (2024, 0, 0.0, False),
+    ]
+    assert trend.excluded_years == [2021]
+    assert (
+        trend.coverage_note
+        == "left out of the fit, below 80% of the scope reporting: 2021 (1 of 10 enterprises)"
+    )
+
+
+async def test_a_thinly_reported_year_is_left_out_of_the_fit_unless_the_threshold_allows_it(
+    world: World,
+) -> None:
+    """The issue's case: one numeric row turned a year into a fraction of its true total."""
+    companies = [await world.enterprise("440113") for _ in range(4)]
+    totals = {2019: 4000, 2020: 3900, 2022: 3700, 2023: 3600}
+    for year, total in totals.items():
+        for company in companies:
+            await record(company, year, total // 4)
+    await record(companies[0], 2021, 50)  # one of four reported in 2021
+    regulator = await world.regulator("44")
+    guarded = await emission_trend(regulator, 2019, 2023)
+    xs = sorted(totals)
+    slope, r2, forecast, _, _ = prediction_interval(xs, [totals[x] for x in xs], t_by_integration(2))
+    assert guarded.fit.slope == pytest.approx(slope, rel=1e-12)  # -100 t a year, the four full years
+    assert guarded.fit.forecast == pytest.approx(forecast, rel=1e-12)
+    assert (guarded.fit.slope, guarded.excluded_years) == (pytest.approx(-100.0), [2021])
+    assert guarded.fit.r_squared == pytest.approx(r2, rel=1e-12)
+    everything = await emission_trend(regulator, 2019, 2023, min_coverage=0)
+    ys = [4000, 3900, 50, 3700, 3600]
+    assert everything.fit.slope == pytest.approx(
+        prediction_interval(list(range(2019, 2024)), ys, 1.0)[0], rel=1e-12
+    )
+    assert (everything.excluded_years, everything.coverage_note) == ([], None)
+    stricter = await emission_trend(regulator, 2019, 2023, min_coverage=1)
+    assert stricter.excluded_years == [2021]
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.01, float("nan")])
+async def test_a_threshold_outside_0_to_1_is_refused(world: World, threshold: float) -> None:
+    with fails_with(ErrorCode.INVALID_THRESHOLD, "minCoverage"):
+        await emission_trend(await world.regulator("44"), 2019, 2023, min_coverage=threshold)
 
 
 async def test_a_regulator_sees_only_its_region(world: World) -> None:

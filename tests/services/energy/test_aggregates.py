@@ -68,7 +68,7 @@ async def test_a_refresh_sums_the_records_of_a_month_day_records_and_sources_inc
             row(enterprise, "2024-03-02", quantity="20000", unit="kWh", source="IOT"),
             row(enterprise, "2024-03", "RAW_COAL", "5", "t"),  # no factor
             row(enterprise, "2024-04", "DIESEL", "2", "t"),
-            row(enterprise, "2023-11", "DIESEL", "1", "t"),  # before the 2024 diesel factor
+            row(enterprise, "2023-11", "DIESEL", "1", "t"),  # the earlier guideline's diesel factor
         ],
     )
     assert await aggregates.refresh() == 3  # (e, 2024, 3), (e, 2024, 4), (e, 2023, 11)
@@ -78,14 +78,15 @@ async def test_a_refresh_sums_the_records_of_a_month_day_records_and_sources_inc
         # 130 MWh: x 0.1229 tce, x 0.4042 tCO2 (South grid 2023 factor, the latest for 2024)
         (e, 2024, 3, "ELECTRICITY"): (130_000_000, 15_977_000, 52_546_000, 3, 0, 0),
         (e, 2024, 3, "RAW_COAL"): (5_000_000, 3_571_500, 0, 1, 1, 0),  # 5 t x 0.7143 tce
-        (e, 2024, 4, "DIESEL"): (2_000_000, 2_914_200, 6_191_820, 1, 0, 0),  # 2 t x 1.4571, x 3.095910
-        (e, 2023, 11, "DIESEL"): (1_000_000, 1_457_100, 0, 1, 1, 0),
+        (e, 2024, 4, "DIESEL"): (2_000_000, 2_914_200, 6_191_819, 1, 0, 0),  # 2 t x 1.4571, x 3.0959096373
+        # the 2013-2015 guideline default before 2024: 43.330 x 0.02020 x 0.98 x 44/12 = 3.1451224933
+        (e, 2023, 11, "DIESEL"): (1_000_000, 1_457_100, 3_145_122, 1, 0, 0),
     }
     assert await yearly() == {
         (e, 2024, "ELECTRICITY"): (130_000_000, 15_977_000, 52_546_000, 3, 0, 0),
         (e, 2024, "RAW_COAL"): (5_000_000, 3_571_500, 0, 1, 1, 0),
-        (e, 2024, "DIESEL"): (2_000_000, 2_914_200, 6_191_820, 1, 0, 0),
-        (e, 2023, "DIESEL"): (1_000_000, 1_457_100, 0, 1, 1, 0),
+        (e, 2024, "DIESEL"): (2_000_000, 2_914_200, 6_191_819, 1, 0, 0),
+        (e, 2023, "DIESEL"): (1_000_000, 1_457_100, 3_145_122, 1, 0, 0),
     }
 
 

@@ -5,6 +5,7 @@ all or nothing by default, within the caller's scope, marking the months they to
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -47,9 +48,9 @@ async def stale() -> set[tuple[int, int, int]]:
     return set(await StaleMonth.all().values_list("enterprise_id", "year", "month"))
 
 
-async def factor_id(energy_type: str, year: int, prefix: str = "", version: int = 1) -> int:
+async def factor_id(energy_type: str, year: int, prefix: str = "", version: int = 1, month: int = 1) -> int:
     factor = await EmissionFactor.get(
-        energy_type_id=energy_type, effective_year=year, region_prefix=prefix, version=version
+        energy_type_id=energy_type, effective_from=date(year, month, 1), region_prefix=prefix, version=version
     )
     return factor.id
 
@@ -110,8 +111,8 @@ async def test_units_are_converted_to_the_canonical_unit_before_tce_and_emission
             row(enterprise, "2024-02", "NATURAL_GAS", "3", "10^4Nm3"),
             row(enterprise, "2024-01", "DIESEL", "2500", "kg"),
             row(enterprise, "2024-02", "DIESEL", "4", "t"),
-            row(enterprise, "2026-01", "PURCHASED_HEAT", "5000", "MJ"),
-            row(enterprise, "2026-02", "PURCHASED_HEAT", "3.5", "GJ"),
+            row(enterprise, "2026-07", "PURCHASED_HEAT", "5000", "MJ"),
+            row(enterprise, "2026-08", "PURCHASED_HEAT", "3.5", "GJ"),
             row(enterprise, "2024-01", "WATER", "1200", "m3"),
             row(enterprise, "2024-02", "WATER", "7", "吨"),
         ],
@@ -122,21 +123,21 @@ async def test_units_are_converted_to_the_canonical_unit_before_tce_and_emission
         await factor_id("ELECTRICITY", 2023, "44"),
         await factor_id("NATURAL_GAS", 2024),
         await factor_id("DIESEL", 2024),
-        await factor_id("PURCHASED_HEAT", 2026),
+        await factor_id("PURCHASED_HEAT", 2026, month=7),
     )
     # amount, tce and emissions in millionths, worked out by hand from the published figures
     assert await records() == [
-        (e, 2024, 1, 0, "DIESEL", "MANUAL", 2_500_000, 3_642_750, 7_739_775, diesel),  # 2.5 t x 1.4571, x 3.095910
+        (e, 2024, 1, 0, "DIESEL", "MANUAL", 2_500_000, 3_642_750, 7_739_774, diesel),  # 2.5 t x 1.4571, x 3.0959096373
         (e, 2024, 1, 0, "ELECTRICITY", "MANUAL", 1_500_000_000, 184_350_000, 606_300_000, south),  # 1500 MWh x 0.4042
-        (e, 2024, 1, 0, "NATURAL_GAS", "MANUAL", 25_000_000, 303_575_000, 541_253_800, gas),  # 25 x 21.650152
+        (e, 2024, 1, 0, "NATURAL_GAS", "MANUAL", 25_000_000, 303_575_000, 541_253_800, gas),  # 25 x 21.650151996
         (e, 2024, 1, 0, "WATER", "MANUAL", 1_200_000_000, 308_520, 0, None),  # 1200 t x 0.0002571 tce
-        (e, 2024, 2, 0, "DIESEL", "MANUAL", 4_000_000, 5_828_400, 12_383_640, diesel),
+        (e, 2024, 2, 0, "DIESEL", "MANUAL", 4_000_000, 5_828_400, 12_383_639, diesel),
         (e, 2024, 2, 0, "ELECTRICITY", "MANUAL", 120_000_000, 14_748_000, 48_504_000, south),  # 120 MWh
         (e, 2024, 2, 0, "NATURAL_GAS", "MANUAL", 3_000_000, 36_429_000, 64_950_456, gas),
         (e, 2024, 2, 0, "WATER", "MANUAL", 7_000_000, 1_800, 0, None),  # 7 x 0.0002571 = 0.0017997 t
         (e, 2024, 3, 0, "ELECTRICITY", "MANUAL", 2_000_000_000, 245_800_000, 808_400_000, south),
-        (e, 2026, 1, 0, "PURCHASED_HEAT", "MANUAL", 5_000_000, 170_600, 550_000, heat),  # 5 GJ x 0.11
-        (e, 2026, 2, 0, "PURCHASED_HEAT", "MANUAL", 3_500_000, 119_420, 385_000, heat),
+        (e, 2026, 7, 0, "PURCHASED_HEAT", "MANUAL", 5_000_000, 170_600, 550_000, heat),  # 5 GJ x 0.11
+        (e, 2026, 8, 0, "PURCHASED_HEAT", "MANUAL", 3_500_000, 119_420, 385_000, heat),
     ]  # fmt: skip
     quantities = {
         (r.month, r.energy_type_id): (r.quantity, r.unit) for r in await EnergyRecord.filter(year=2024)
@@ -177,7 +178,7 @@ async def test_a_record_uses_the_latest_factor_not_after_its_year(world: World, 
             row(guangzhou, "2025-01", quantity="10"),  # 2024 is the latest not after 2025
             row(guangzhou, "2027-01", quantity="10"),  # the region's 2024 beats the national 2026
             row(beijing, "2025-01", quantity="10"),  # Beijing's own 2023 factor
-            row(beijing, "2021-12", quantity="10"),  # before every factor
+            row(beijing, "2020-12", quantity="10"),  # no electricity factor is confirmed for 2020
         ],
     )
     picked = {(r.enterprise_id, r.year): (r.factor_id, r.emissions) for r in await EnergyRecord.all()}
@@ -187,7 +188,7 @@ async def test_a_record_uses_the_latest_factor_not_after_its_year(world: World, 
         (guangzhou.id, 2025): (guangdong_2024.id, 3_900_000),
         (guangzhou.id, 2027): (guangdong_2024.id, 3_900_000),
         (beijing.id, 2025): (await factor_id("ELECTRICITY", 2023, "11"), 6_361_000),
-        (beijing.id, 2021): (None, None),
+        (beijing.id, 2020): (await factor_id("ELECTRICITY", 2019), None),  # the NOT_FOUND row says why
     }
     assert national_2026.id not in {f for f, _ in picked.values()}
 
@@ -199,8 +200,10 @@ async def test_a_record_without_a_factor_keeps_its_energy_and_is_reported(world:
         [
             row(enterprise, "2024-01", "ELECTRICITY", "100"),
             row(enterprise, "2024-01", "RAW_COAL", "10", "t"),  # no factor for raw coal at all
-            row(enterprise, "2021-05", "ELECTRICITY", "100"),  # before the first electricity factor
-            row(enterprise, "2025-12", "PURCHASED_HEAT", "10", "GJ"),  # the heat factor applies from 2026
+            row(enterprise, "2020-05", "ELECTRICITY", "100"),  # none confirmed for 2019-2020
+            row(
+                enterprise, "2026-06", "PURCHASED_HEAT", "10", "GJ"
+            ),  # the heat factor applies from 2026-07-01
             row(enterprise, "2024-01", "WATER", "10", "t"),  # water emits nothing: not missing
         ],
     )
@@ -210,13 +213,37 @@ async def test_a_record_without_a_factor_keeps_its_energy_and_is_reported(world:
         (3, ErrorCode.FACTOR_MISSING, "energy_type"),
         (4, ErrorCode.FACTOR_MISSING, "energy_type"),
     ]
-    assert "RAW_COAL in 2024" in result.warnings[0].message
+    assert "RAW_COAL in 2024-01" in result.warnings[0].message
     stored = {(r.year, r.energy_type_id): (r.amount, r.tce, r.emissions, r.factor_id) for r in await EnergyRecord.all()}  # fmt: skip
-    assert stored[(2024, "RAW_COAL")] == (10_000_000, 7_143_000, None, None)  # tce kept: 10 t x 0.7143
-    assert stored[(2021, "ELECTRICITY")] == (100_000_000, 12_290_000, None, None)
-    assert stored[(2025, "PURCHASED_HEAT")] == (10_000_000, 341_200, None, None)
+    raw_coal, electricity, heat = (
+        await factor_id("RAW_COAL", 2019),
+        await factor_id("ELECTRICITY", 2019),
+        await factor_id("PURCHASED_HEAT", 2019),
+    )  # the rows saying none is published (raw coal) or none could be confirmed: the reason is kept
+    assert stored[(2024, "RAW_COAL")] == (10_000_000, 7_143_000, None, raw_coal)  # tce kept: 10 t x 0.7143
+    assert stored[(2020, "ELECTRICITY")] == (100_000_000, 12_290_000, None, electricity)
+    assert stored[(2026, "PURCHASED_HEAT")] == (10_000_000, 341_200, None, heat)
     assert stored[(2024, "WATER")] == (10_000_000, 2_571, 0, None)
     assert stored[(2024, "ELECTRICITY")][2] == 40_420_000
+
+
+async def test_purchased_heat_takes_its_factor_from_july_2026_by_the_records_month_or_day(
+    world: World,
+) -> None:
+    """GB/T 32150-2025 (as quoted): 0.11 tCO2/GJ from 2026-07-01, so not for March or 30 June 2026."""
+    enterprise = await world.enterprise("440113")
+    periods = ["2026-03", "2026-06-30", "2026-07", "2026-07-01", "2026-12-31"]
+    await import_rows(
+        await world.regulator("44"), [row(enterprise, p, "PURCHASED_HEAT", "100", "GJ") for p in periods]
+    )
+    emissions = {(r.month, r.day): r.emissions for r in await EnergyRecord.all()}
+    assert emissions == {
+        (3, 0): None,
+        (6, 30): None,
+        (7, 0): 11_000_000,
+        (7, 1): 11_000_000,
+        (12, 31): 11_000_000,
+    }
 
 
 async def test_a_day_and_the_month_it_falls_in_are_separate_records(world: World) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -20,11 +22,12 @@ from models import (
     EnergyRecord,
     EnergyType,
     EnergyYearly,
+    ReferenceStatus,
     StaleMonth,
 )
 from services.access import Actor
 from services.energy import aggregates, factors
-from services.energy.factors import Factor, FactorInput, FactorTable, apply, derive, scaled, set_factor
+from services.energy.factors import Factor, FactorInput, FactorTable, apply, scaled, set_factor
 from services.energy.ingest import import_rows
 from services.energy.seeds import seed_reference_data
 from services.energy.units import REFERENCE
@@ -40,12 +43,38 @@ from tests.services.cycle import fails_with
 
 def table(*rows: tuple[int, str, int, str, int]) -> FactorTable:
     """Factors as (id, type, effective year, region prefix, version); the value is the id in tonnes."""
-    return FactorTable([Factor(i, t, y, p, v, i * factors.SCALE) for i, t, y, p, v in rows])
+    return FactorTable([Factor(i, t, date(y, 1, 1), p, v, i * factors.SCALE) for i, t, y, p, v in rows])
 
 
 def picked(factor_table: FactorTable, region: str, year: int, energy_type: str = "ELECTRICITY") -> int | None:
-    factor = factor_table.pick(energy_type, region, year)
+    factor = factor_table.pick(energy_type, region, date(year, 1, 1))
     return None if factor is None else factor.id
+
+
+def test_a_factor_applies_from_its_day_to_months_starting_then_and_days_from_then() -> None:
+    """Purchased heat 0.11 from 2026-07-01: not March 2026, not June 30, but July and its days."""
+    heat = FactorTable([Factor(1, "PURCHASED_HEAT", date(2026, 7, 1), "", 1, 11 * factors.SCALE // 100)])
+    at = heat.pick
+    assert at("PURCHASED_HEAT", "440113", factors.period_start(2026, 3)) is None
+    assert at("PURCHASED_HEAT", "440113", factors.period_start(2026, 6, 30)) is None
+    assert at("PURCHASED_HEAT", "440113", factors.period_start(2026, 7)) is not None
+    assert at("PURCHASED_HEAT", "440113", factors.period_start(2026, 7, 15)) is not None
+    mid = FactorTable([Factor(2, "DIESEL", date(2025, 3, 15), "", 1, factors.SCALE)])
+    assert mid.pick("DIESEL", "440113", factors.period_start(2025, 3)) is None  # March is not wholly covered
+    assert mid.pick("DIESEL", "440113", factors.period_start(2025, 3, 15)) is not None
+
+
+def test_a_row_without_a_value_stops_an_earlier_value_and_a_later_one_never_reaches_back() -> None:
+    rows = FactorTable(
+        [
+            Factor(1, "ELECTRICITY", date(2019, 1, 1), "", 1, None),  # none confirmed for 2019-2020
+            Factor(2, "ELECTRICITY", date(2021, 1, 1), "", 1, 5568 * factors.SCALE // 10_000),
+        ]
+    )
+    gap = rows.pick("ELECTRICITY", "440113", date(2020, 12, 31))
+    assert gap is not None and (gap.id, gap.scaled) == (1, None)
+    assert rows.pick("ELECTRICITY", "440113", date(2018, 12, 1)) is None  # before every row
+    assert rows.pick("ELECTRICITY", "440113", date(2021, 1, 1)).id == 2  # type: ignore[union-attr]
 
 
 def test_the_most_specific_region_prefix_wins_over_a_later_national_factor() -> None:
@@ -98,11 +127,11 @@ def test_a_factor_of_another_energy_type_is_never_picked() -> None:
 
 
 def test_emissions_are_millionths_rounded_half_up() -> None:
-    assert scaled(Decimal("0.5703")) == 57_030_000
-    assert scaled(Decimal("21.650152")) == 2_165_015_200
+    assert scaled(Decimal("0.5703")) == 5_703_000_000
+    assert scaled(Decimal("3.0959096373")) == 30_959_096_373
     assert apply(1_000_000_000, scaled(Decimal("0.5703"))) == 570_300_000  # 1000 MWh -> 570.3 t
-    assert apply(1, 50_000_000) == 1  # 0.5 millionth rounds up
-    assert apply(1, 49_999_999) == 0
+    assert apply(1, 5_000_000_000) == 1  # 0.5 millionth rounds up
+    assert apply(1, 4_999_999_999) == 0
     assert apply(3, scaled(Decimal("0.5"))) == 2  # 1.5 -> 2
 
 
@@ -114,19 +143,45 @@ def shipped() -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-def test_every_shipped_fuel_factor_is_its_parameters_times_44_over_12() -> None:
+def exact(ncv: str, carbon: str, oxidation: str) -> Decimal:
+    """NCV x carbon x oxidation x 44/12 as an exact fraction, rounded half up to 10 decimals."""
+    product = Fraction(ncv) * Fraction(carbon) * Fraction(oxidation) * Fraction(44, 12)
+    tenths = product * 10**10
+    whole = tenths.numerator // tenths.denominator
+    if tenths - whole >= Fraction(1, 2):
+        whole += 1
+    return Decimal(whole).scaleb(-10)
+
+
+def test_every_shipped_fuel_factor_is_its_parameters_times_44_over_12_to_10_decimals() -> None:
     fuels = [r for r in shipped() if r["net_calorific_value"]]
     assert {r["energy_type"] for r in fuels} == {
         "NATURAL_GAS", "DIESEL", "GASOLINE", "FUEL_OIL", "BITUMINOUS_COAL", "ANTHRACITE", "LPG",
     }  # fmt: skip
     for r in fuels:
-        ncv, carbon, oxidation = (
-            Decimal(r[k]) for k in ("net_calorific_value", "carbon_content", "oxidation_rate")
-        )
-        product = ncv * carbon * oxidation * 44 / 12
-        assert round(product, 6) == Decimal(r["value"]), r["energy_type"]
-    gas = next(r for r in fuels if r["energy_type"] == "NATURAL_GAS")
-    assert Decimal(gas["value"]) == Decimal("21.650152")  # 389.31 x 0.01532 x 0.99 x 44/12
+        value = exact(r["net_calorific_value"], r["carbon_content"], r["oxidation_rate"])
+        assert Decimal(r["value"]) == value, (r["energy_type"], r["effective_from"])
+    diesel = next(r for r in fuels if r["energy_type"] == "DIESEL" and r["effective_from"] == "2024-01-01")
+    assert diesel["value"] == "3.0959096373"  # 42.652 x 0.02020 x 0.98 x 44/12 = 3.09590963733...
+
+
+def test_every_shipped_factor_has_a_source_and_a_value_exactly_when_published() -> None:
+    for r in shipped():
+        assert r["source"].strip(), r
+        assert r["status"] in {"PUBLISHED", "NONE_PUBLISHED", "NOT_FOUND"}, r
+        assert bool(r["value"]) == (r["status"] == "PUBLISHED"), r
+        date.fromisoformat(r["effective_from"])
+
+
+def test_every_year_from_2019_has_a_row_for_each_emitting_type_that_has_any() -> None:
+    """No later value stands in for an earlier year: each type's first row is on or before 2019-01-01."""
+    first: dict[str, date] = {}
+    for r in shipped():
+        since = date.fromisoformat(r["effective_from"])
+        if r["region_prefix"] == "":
+            first[r["energy_type"]] = min(first.get(r["energy_type"], since), since)
+    assert {t: d for t, d in first.items() if d > date(2019, 1, 1)} == {}
+    assert set(first) >= {"ELECTRICITY", "NATURAL_GAS", "DIESEL", "RAW_COAL", "PURCHASED_HEAT"}
 
 
 async def test_the_seeded_factors_are_the_shipped_ones(db: str) -> None:
@@ -138,16 +193,15 @@ async def test_the_seeded_factors_are_the_shipped_ones(db: str) -> None:
         ncv, carbon, oxidation = factor.net_calorific_value, factor.carbon_content, factor.oxidation_rate
         if ncv is not None:
             assert carbon is not None and oxidation is not None, factor.energy_type_id
-            derived = derive(ncv, carbon, oxidation)
-            assert round(derived, 6) == factor.value, factor.energy_type_id
+            assert factor.value == exact(str(ncv), str(carbon), str(oxidation)), factor.energy_type_id
     national_2022 = await EmissionFactor.get(
-        energy_type_id="ELECTRICITY", effective_year=2022, region_prefix=""
+        energy_type_id="ELECTRICITY", effective_from=date(2022, 1, 1), region_prefix=""
     )
     assert national_2022.value == Decimal("0.5703")
     grids = {
         p: v
         for p, v in await EmissionFactor.filter(
-            energy_type_id="ELECTRICITY", effective_year=2023
+            energy_type_id="ELECTRICITY", effective_from=date(2023, 1, 1)
         ).values_list("region_prefix", "value")
     }
     assert (grids[""], grids["44"], grids["11"], grids["1504"], grids["15"]) == (
@@ -188,9 +242,10 @@ async def test_an_admin_and_a_national_regulator_set_factors(
     assert (event.actor_id, event.entity_type) == (national.user_id, "EmissionFactor")
     assert event.data == {
         "energyType": "ELECTRICITY",
-        "effectiveYear": 2026,
+        "effectiveFrom": "2026-01-01",
         "regionPrefix": "44",
         "version": 1,
+        "status": "PUBLISHED",
         "value": "0.5000",
         "source": "test",
     }
@@ -221,7 +276,16 @@ async def test_a_provincial_regulator_and_an_enterprise_user_may_not_set_factors
         (replace(ELECTRICITY, value="abc"), ErrorCode.INVALID_QUANTITY, "value"),
         (replace(ELECTRICITY, value="NaN"), ErrorCode.INVALID_QUANTITY, "value"),
         (replace(ELECTRICITY, value="10000000"), ErrorCode.INVALID_QUANTITY, "value"),
-        (replace(ELECTRICITY, value="0.123456789"), ErrorCode.INVALID_QUANTITY, "value"),  # 9 decimals
+        (replace(ELECTRICITY, value="0.12345678901"), ErrorCode.INVALID_QUANTITY, "value"),  # 11 decimals
+        (replace(ELECTRICITY, effective_year=None), ErrorCode.REQUIRED, "effectiveFrom"),
+        (replace(ELECTRICITY, effective_from=date(1989, 12, 31)), ErrorCode.INVALID_DATE, "effectiveFrom"),
+        (replace(ELECTRICITY, effective_from=date(2024, 7, 1)), ErrorCode.INVALID_DATE, "effectiveFrom"),
+        (replace(ELECTRICITY, status=ReferenceStatus.NOT_FOUND), ErrorCode.INVALID_QUANTITY, "value"),
+        (
+            replace(DIESEL, value=None, status=ReferenceStatus.NONE_PUBLISHED),
+            ErrorCode.INVALID_QUANTITY,
+            "netCalorificValue",
+        ),
         (replace(ELECTRICITY, value=""), ErrorCode.REQUIRED, "value"),
         (replace(ELECTRICITY, unit="tCO2/kWh"), ErrorCode.INCOMPATIBLE_UNIT, "unit"),
         (replace(ELECTRICITY, unit="tCO2/t"), ErrorCode.INCOMPATIBLE_UNIT, "unit"),
@@ -249,18 +313,44 @@ async def test_a_fuel_factor_is_derived_from_its_parameters_when_no_value_is_giv
     setters: tuple[Actor, Actor],
 ) -> None:
     factor = await set_factor(setters[0], DIESEL)
-    # 42.652 GJ/t x 0.02020 tC/GJ x 0.98 x 44/12 = 3.0959096373... tCO2/t
-    assert factor.value == Decimal("3.09590964")
+    # 42.652 GJ/t x 0.02020 tC/GJ x 0.98 x 44/12 = 3.09590963733... tCO2/t: the shipped table's value too
+    assert factor.value == exact("42.652", "0.02020", "0.98") == Decimal("3.0959096373")
     stored = await EmissionFactor.get(id=factor.id)
-    assert (stored.value, stored.unit) == (Decimal("3.09590964"), "tCO2/t")
+    assert (stored.value, stored.unit) == (Decimal("3.0959096373"), "tCO2/t")
+    seeded = await EmissionFactor.get(energy_type_id="DIESEL", effective_from=date(2024, 1, 1), version=1)
+    assert seeded.value == stored.value  # one parameter set, one value, however it was entered
     assert (stored.net_calorific_value, stored.carbon_content, stored.oxidation_rate) == (
         Decimal("42.652"), Decimal("0.0202"), Decimal("0.98"),
     )  # fmt: skip
 
 
-async def test_a_stated_value_may_round_the_derived_one(setters: tuple[Actor, Actor]) -> None:
+async def test_a_stated_value_may_round_the_derived_one_but_the_derivation_is_stored(
+    setters: tuple[Actor, Actor],
+) -> None:
     factor = await set_factor(setters[0], replace(DIESEL, value="3.096", unit="tCO2/t"))
-    assert (await EmissionFactor.get(id=factor.id)).value == Decimal("3.096")
+    assert (await EmissionFactor.get(id=factor.id)).value == Decimal("3.0959096373")
+
+
+async def test_a_version_saying_none_was_published_stops_the_earlier_value(
+    landscape: Landscape, setters: tuple[Actor, Actor]
+) -> None:
+    gap = await set_factor(
+        setters[0],
+        FactorInput(
+            "DIESEL",
+            source="test: withdrawn",
+            effective_from=date(2024, 1, 1),
+            status=ReferenceStatus.NOT_FOUND,
+        ),
+    )
+    assert (gap.value, gap.status, gap.version) == (None, ReferenceStatus.NOT_FOUND, 2)
+    assert await correct(gap) == 3
+    diesel = await EnergyRecord.filter(energy_type_id="DIESEL").values_list("emissions", "factor_id")
+    assert sorted(diesel) == [(None, gap.id)] * 3
+    monthly = await EnergyMonthly.get(
+        enterprise_id=landscape.beijing, year=2024, month=1, energy_type_id="DIESEL"
+    )
+    assert (monthly.emissions, monthly.missing_factors) == (0, 1)
 
 
 async def test_versions_count_up_per_type_year_and_region(setters: tuple[Actor, Actor]) -> None:
@@ -486,10 +576,12 @@ async def test_a_factor_for_a_type_that_had_none_fills_the_missing_emissions(
         for r in after["records"].values()
         if r["energy_type_id"] == "RAW_COAL"
     }
+    none_published = await EmissionFactor.get(energy_type_id="RAW_COAL", effective_from=date(2019, 1, 1))
+    assert none_published.status == ReferenceStatus.NONE_PUBLISHED
     assert coal == {
-        (landscape.guangzhou, 2022): (None, None),
-        (landscape.shenzhen, 2022): (None, None),
-        (landscape.beijing, 2022): (None, None),
+        (landscape.guangzhou, 2022): (None, none_published.id),  # says why there are no emissions
+        (landscape.shenzhen, 2022): (None, none_published.id),
+        (landscape.beijing, 2022): (None, none_published.id),
         (landscape.guangzhou, 2024): (38_000_000, factor.id),  # 20 t x 1.9
         (landscape.shenzhen, 2024): (76_000_000, factor.id),
         (landscape.beijing, 2024): (114_000_000, factor.id),
@@ -534,7 +626,9 @@ async def test_the_jobs_a_correction_enqueues_bring_records_and_aggregates_up_to
 
 async def test_a_shipped_factor_recomputed_on_an_empty_database_is_not_audited(db: str) -> None:
     shipped_id = (
-        await EmissionFactor.get(energy_type_id="ELECTRICITY", effective_year=2022, region_prefix="")
+        await EmissionFactor.get(
+            energy_type_id="ELECTRICITY", effective_from=date(2022, 1, 1), region_prefix=""
+        )
     ).id
     assert shipped_id not in await factors.unapplied()  # seeded into a database without records
     await EmissionFactor.filter(id=shipped_id).update(applied_at=None)  # as if shipped later
@@ -552,12 +646,12 @@ async def test_a_factor_shipped_to_a_database_with_records_waits_for_the_sweep_t
     enterprise = await world.enterprise("440113")
     regulator = await world.regulator("44")
     rows = [{"credit_code": enterprise.credit_code, "period": "2026-08", "energy_type": "PURCHASED_HEAT", "quantity": "100", "unit": "GJ"}]  # fmt: skip
-    heat = await EmissionFactor.get(energy_type_id="PURCHASED_HEAT", effective_year=2026)
+    heat = await EmissionFactor.get(energy_type_id="PURCHASED_HEAT", effective_from=date(2026, 7, 1))
     await EmissionFactor.filter(id=heat.id).delete()  # as if this release had not shipped it yet
     result = await import_rows(regulator, rows)
     assert (result.written, result.missing_factors) == (1, 1)
     await seed_reference_data()  # the next release's `ccms migrate`
-    shipped = await EmissionFactor.get(energy_type_id="PURCHASED_HEAT", effective_year=2026)
+    shipped = await EmissionFactor.get(energy_type_id="PURCHASED_HEAT", effective_from=date(2026, 7, 1))
     assert shipped.applied_at is None and shipped.id in await factors.unapplied()
     await sweep()
     record = await EnergyRecord.get(enterprise_id=enterprise.id)

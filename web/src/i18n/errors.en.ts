@@ -69,6 +69,8 @@ export const errorsEn: Record<ErrorCode, string> = {
   UNKNOWN_PARAMETER: 'Unknown parameter',
   DUPLICATE_ENERGY_TYPE: 'The energy type exists already',
   INVALID_ENERGY_TYPE_CODE: 'Invalid energy type code',
+  INVALID_DATE: 'Invalid date',
+  INVALID_THRESHOLD: 'The coverage threshold is between 0 and 1',
   DOCUMENT_REQUIRED: 'Upload a file',
   DOCUMENT_TOO_LARGE: 'The file is too large',
   DOCUMENT_TYPE_NOT_ALLOWED: 'Only PDF, PNG or JPEG files',

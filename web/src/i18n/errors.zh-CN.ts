@@ -70,6 +70,8 @@ export const errorsZh: Record<ErrorCode, string> = {
   UNKNOWN_PARAMETER: '未知的参数',
   DUPLICATE_ENERGY_TYPE: '能源类型已存在',
   INVALID_ENERGY_TYPE_CODE: '能源类型代码无效',
+  INVALID_DATE: '日期无效',
+  INVALID_THRESHOLD: '覆盖率阈值须在 0 到 1 之间',
   DOCUMENT_REQUIRED: '请上传文件',
   DOCUMENT_TOO_LARGE: '文件过大',
   DOCUMENT_TYPE_NOT_ALLOWED: '只接受 PDF、PNG 或 JPEG 文件',

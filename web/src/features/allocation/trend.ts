@@ -7,6 +7,10 @@ export type Trend = EmissionTrendQuery['emissionTrend']
 export interface TrendSeries {
   years: string[]
   totals: Array<number | null>
+  // Yearly totals left out of the fit (coverage below the threshold), drawn apart; null elsewhere.
+  excluded: Array<number | null>
+  // Each year's share of the scope reporting, 0 to 1 (null: no point or an empty scope).
+  coverage: Array<number | null>
   fitted: Array<number | null>
   bandBase: Array<number | null>
   bandWidth: Array<number | null>
@@ -21,7 +25,15 @@ export function trendSeries(trend: Trend): TrendSeries {
   const hasBand = trend.forecastYear !== null && trend.forecastLower !== null && trend.forecastUpper !== null
   return {
     years: all.map(String),
-    totals: all.map((year) => trend.points.find((p) => p.year === year)?.emissions ?? null),
+    totals: all.map((year) => {
+      const p = trend.points.find((q) => q.year === year)
+      return p && p.inFit ? p.emissions : null
+    }),
+    excluded: all.map((year) => {
+      const p = trend.points.find((q) => q.year === year)
+      return p && !p.inFit ? p.emissions : null
+    }),
+    coverage: all.map((year) => trend.points.find((p) => p.year === year)?.coverage ?? null),
     fitted: all.map((year) => (year === trend.forecastYear ? trend.forecast : line(year))),
     // The band opens from the fitted value of the last year with data to the forecast's interval.
     bandBase: all.map((year) => {
