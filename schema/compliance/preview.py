@@ -12,17 +12,22 @@ from schema.errors import CodedErrors, parse_id
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Tonnes
 from services.compliance import balance
+from services.values import Raw
 
 
 @strawberry.type(description="What an application with the given figures would be judged to have.")
 class BalancePreview:
-    allowance: Tonnes = strawberry.field(description="The notice's allowance.")
-    offset_cap: Tonnes = strawberry.field(
-        description="The most offsets that count: the notice's cap ratio of the verified emissions, rounded down."
+    allowance: int = strawberry.field(graphql_type=Tonnes, description="The notice's allowance.")
+    offset_cap: int = strawberry.field(
+        graphql_type=Tonnes,
+        description="The most offsets that count: the notice's cap ratio of the verified emissions, rounded down.",
     )
-    usable_offsets: Tonnes = strawberry.field(description="Offsets counted: at most offsetCap.")
-    balance: Tonnes = strawberry.field(
-        description="allowance + purchased + usable offsets - verified emissions; negative is a shortfall."
+    usable_offsets: int = strawberry.field(
+        graphql_type=Tonnes, description="Offsets counted: at most offsetCap."
+    )
+    balance: int = strawberry.field(
+        graphql_type=Tonnes,
+        description="allowance + purchased + usable offsets - verified emissions; negative is a shortfall.",
     )
     offsets_over_cap: bool = strawberry.field(description="Whether the offsets exceed the cap.")
 
@@ -40,11 +45,13 @@ class BalancePreviewQueries:
         self,
         info: Info,
         notice_id: Annotated[strawberry.ID, strawberry.argument(description="The notice applied to.")],
-        verified_emissions: Annotated[Tonnes, strawberry.argument(description="Verified emissions.")],
-        offsets: Annotated[Tonnes, strawberry.argument(description="Offsets offered.")] = 0,  # type: ignore[assignment]
+        verified_emissions: Annotated[
+            Raw, strawberry.argument(graphql_type=Tonnes, description="Verified emissions.")
+        ],
+        offsets: Annotated[Raw, strawberry.argument(graphql_type=Tonnes, description="Offsets offered.")] = 0,
         purchased_allowances: Annotated[
-            Tonnes, strawberry.argument(description="Allowances bought on the market.")
-        ] = 0,  # type: ignore[assignment]
+            Raw, strawberry.argument(graphql_type=Tonnes, description="Allowances bought on the market.")
+        ] = 0,
     ) -> BalancePreview:
         preview = await balance.preview_balance(
             actor_of(info),
@@ -55,9 +62,9 @@ class BalancePreviewQueries:
         )
         b = preview.balance
         return BalancePreview(
-            allowance=preview.allowance,  # type: ignore[arg-type]
-            offset_cap=b.offset_cap,  # type: ignore[arg-type]
-            usable_offsets=b.usable_offsets,  # type: ignore[arg-type]
-            balance=b.balance,  # type: ignore[arg-type]
+            allowance=preview.allowance,
+            offset_cap=b.offset_cap,
+            usable_offsets=b.usable_offsets,
+            balance=b.balance,
             offsets_over_cap=b.offsets_over_cap,
         )
