@@ -17,10 +17,18 @@ def bearer_token(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def authenticate(connection: HTTPConnection, secret: str) -> Actor | None:
-    """The actor behind the request's bearer token, or None (anonymous or invalid token)."""
+async def authenticate_session(connection: HTTPConnection, secret: str) -> Actor | None:
+    """The actor behind the request's bearer token, or None (anonymous or invalid token), also
+    when the account must change its password first: GraphQL lets such a session read `me` and
+    call changePassword (schema/permissions.py)."""
     token = bearer_token(connection.headers.get("authorization"))
     return await actor_for_token(token, secret) if token else None
+
+
+async def authenticate(connection: HTTPConnection, secret: str) -> Actor | None:
+    """For the HTTP routes besides /graphql: as `authenticate_session`, but a session that must
+    change its password first opens nothing."""
+    return _usable(await authenticate_session(connection, secret))
 
 
 async def authenticate_api(connection: HTTPConnection, secret: str, scope: TokenScope) -> Actor | None:
@@ -31,4 +39,8 @@ async def authenticate_api(connection: HTTPConnection, secret: str, scope: Token
         return None
     if token.startswith(api_tokens.PREFIX):
         return await api_tokens.actor_for(token, scope)
-    return await actor_for_token(token, secret)
+    return _usable(await actor_for_token(token, secret))
+
+
+def _usable(actor: Actor | None) -> Actor | None:
+    return None if actor is None or actor.must_change_password else actor

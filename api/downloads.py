@@ -26,11 +26,16 @@ async def authenticate_download(request: Request, scope: TokenScope | None = Non
         if scope is None:
             return await authenticate(request, secret)
         return await authenticate_api(request, secret, scope)
-    user_id = downloads.verify(link, request.url.path, request.query_params.multi_items(), secret=secret)
-    if user_id is None:
+    # The link names its user; their session_version is part of what it signs.
+    user_id = downloads.claimed_user(link)
+    user = await User.get_or_none(id=user_id, is_active=True) if user_id is not None else None
+    if user is None or user.must_change_password:
         return None
-    user = await User.get_or_none(id=user_id, is_active=True)
-    return Actor.of(user) if user else None
+    params = request.query_params.multi_items()
+    verified = downloads.verify(
+        link, request.url.path, params, secret=secret, session_version=user.session_version
+    )
+    return Actor.of(user) if verified == user.id else None
 
 
 def without_link(params: QueryParams) -> QueryParams:

@@ -8,7 +8,11 @@ comes back as 400 without a `data` entry. Every other client gets stock strawber
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -19,14 +23,20 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api import console
-from api.auth import authenticate, bearer_token
+from api.auth import authenticate_session, bearer_token
 from core.hub import MemoryHub
 from core.settings import Settings
 from schema.context import Context
 from services.compliance.documents import FileStore
-from services.identity.users import actor_for_token
+from services.identity import tokens
+from services.identity.users import actor_for_token, still_valid
+
+log = logging.getLogger(__name__)
+# graphql-transport-ws: "Unauthorized". graphql-ws clients treat it as final (no reconnect).
+SESSION_ENDED = 4401
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -83,7 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.hub: MemoryHub | None = None  # set by the app's lifespan
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        actor = await authenticate(request, self.settings.secret_key)
+        actor = await authenticate_session(request, self.settings.secret_key)
         return Context(
             settings=self.settings,
             files=self.files,
@@ -104,9 +114,49 @@ class GraphQLView(GraphQL[Context, None]):
         token = bearer_token(str(params.get("authorization") or params.get("Authorization") or ""))
         if token:
             context.actor = await actor_for_token(token, self.settings.secret_key)
+            context.claims = tokens.claims_from(token, self.settings.secret_key)
         if context.actor is None or context.hub is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         return {"user": context.actor.username}
+
+    async def run(  # type: ignore[override]  # one signature for strawberry's two overloads
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        if not isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        # A WebSocket outlives the token it signed in with: watch the session meanwhile.
+        context = await self.get_context(request, request) if context is UNSET else context
+        watcher = asyncio.create_task(self._close_when_session_ends(request, context))
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _close_when_session_ends(self, websocket: WebSocket, context: Context) -> None:
+        """Close the connection with 4401 once its token expires, or within
+        CCMS_SESSION_CHECK_SECONDS of its user's deactivation, password change or change of
+        role, region or enterprise: the subscriptions were authorised for who the user was."""
+        interval = self.settings.session_check_seconds
+        while True:
+            claims = context.claims
+            left = (claims.expires_at - datetime.now(UTC)).total_seconds() if claims else interval
+            await asyncio.sleep(max(0.0, min(interval, left)))
+            claims = context.claims
+            if claims is None:  # not signed in yet (strawberry times out a silent connection)
+                continue
+            try:
+                ended = claims.expires_at <= datetime.now(UTC) or not await still_valid(
+                    claims.user_id, claims.session_version
+                )
+            except Exception:  # the database is away: keep the connection, check again later
+                log.warning("Could not re-check a WebSocket's session", exc_info=True)
+                continue
+            if ended:
+                with contextlib.suppress(RuntimeError, OSError):  # already closing, or gone
+                    await websocket.close(SESSION_ENDED, "Session ended: sign in again")
+                return
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         # The per-request response carries the negotiated media type on to create_response.

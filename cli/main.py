@@ -1,4 +1,5 @@
-"""The `ccms` command: serve, migrate, create-user, worker, scheduler, rebuild-aggregates."""
+"""The `ccms` command: serve, migrate, the account verbs (create-user, list-users, deactivate-user,
+reactivate-user, reset-password, update-user), worker, scheduler, rebuild-aggregates."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import logging
 import sys
 
 from core import db
-from core.settings import Settings
+from core.settings import MissingSecretKey, Settings
 from models import Role
+
+# The processes that sign or check tokens, or share a deployment with those that do.
+NEEDS_SECRET_KEY = ("serve", "worker", "scheduler")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--region-prefix", default="")
     create.add_argument("--enterprise-id", type=int)
     create.add_argument("--password", help="read from the terminal when omitted")
+    _account_verbs(commands)
     worker = commands.add_parser("worker", help="run the dramatiq job workers (needs REDIS_URL)")
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=8)
@@ -42,8 +47,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    if args.command in NEEDS_SECRET_KEY:
+        try:
+            settings.require_secret_key()
+        except MissingSecretKey as error:
+            sys.exit(f"ccms {args.command}: {error}")
 
-    if args.command == "migrate":
+    if args.command in ACCOUNT_VERBS:
+        _account(settings, args)
+    elif args.command == "migrate":
         asyncio.run(db.migrate(settings.database_url))
         print("Migrations applied.")
     elif args.command == "create-user":
@@ -74,7 +86,13 @@ def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
         finally:
             await db.close_db()
 
-    for line in asyncio.run(prepare()):
+    from services.errors import ServiceError
+
+    try:
+        lines = asyncio.run(prepare())
+    except ServiceError as error:  # e.g. a CCMS_ADMIN_PASSWORD the password policy refuses
+        sys.exit(f"ccms serve: the admin account could not be created: {error.code}: {error.message}")
+    for line in lines:
         print(line, flush=True)
     print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
     uvicorn.run(
@@ -116,6 +134,83 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> None:
     except ServiceError as error:
         sys.exit(f"{error.code}: {error.message}")
     print(f"Created {args.role.lower()} {args.username!r}.")
+
+
+ACCOUNT_VERBS = ("list-users", "deactivate-user", "reactivate-user", "reset-password", "update-user")
+
+
+def _account_verbs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The account lifecycle for an operator at the server, with no account of their own (an
+    administrator who locked themselves out, say). Every change is audited with no actor."""
+    listing = commands.add_parser("list-users", help="list accounts (username, role, scope, state)")
+    listing.add_argument("--role", choices=[r.value for r in Role])
+    listing.add_argument("--region-prefix", help="regulators under it and users of enterprises in it")
+    listing.add_argument("--inactive", action="store_true", help="only deactivated accounts")
+    for verb, text in (
+        ("deactivate-user", "stop an account from signing in and end its sessions"),
+        ("reactivate-user", "let a deactivated account sign in again"),
+        ("reset-password", "give an account a one-time password it must change at the next sign-in"),
+    ):
+        commands.add_parser(verb, help=text).add_argument("username")
+    update = commands.add_parser("update-user", help="set an account's role and scope (ends its sessions)")
+    update.add_argument("username")
+    update.add_argument("--role", choices=[r.value for r in Role], required=True)
+    update.add_argument("--region-prefix", default="")
+    update.add_argument("--enterprise-id", type=int)
+
+
+def _account(settings: Settings, args: argparse.Namespace) -> None:
+    from services.errors import ServiceError
+    from services.identity import accounts, directory
+    from services.identity.users import by_username
+
+    async def run() -> list[str]:
+        await db.init_db(settings.database_url)
+        try:
+            if args.command == "list-users":
+                where = directory.UserFilter(
+                    role=Role(args.role) if args.role else None,
+                    region_prefix=args.region_prefix,
+                    is_active=False if args.inactive else None,
+                )
+                users = await directory.users_for_operator(where).select_related("enterprise").order_by("id")
+                return [
+                    f"{u.username}\t{u.role.value}\t"
+                    f"{u.enterprise.name if u.enterprise else u.region_prefix or '-'}\t"
+                    f"{'active' if u.is_active else 'inactive'}"
+                    + ("\tmust change password" if u.must_change_password else "")
+                    for u in users
+                ]
+            user = await by_username(args.username)
+            if args.command == "deactivate-user":
+                await accounts.deactivate_user(None, user.id)
+                return [f"Deactivated {user.username!r}: its sessions have ended."]
+            if args.command == "reactivate-user":
+                await accounts.reactivate_user(None, user.id)
+                return [f"Reactivated {user.username!r}."]
+            if args.command == "reset-password":
+                _, password = await accounts.reset_password(None, user.id)
+                return [
+                    f"One-time password for {user.username!r} (shown once; it must be changed at the next "
+                    f"sign-in): {password}"
+                ]
+            await accounts.update_user(
+                None,
+                user.id,
+                role=Role(args.role),
+                region_prefix=args.region_prefix,
+                enterprise_id=args.enterprise_id,
+            )
+            return [f"Updated {user.username!r}: {args.role.lower()}, its sessions have ended."]
+        finally:
+            await db.close_db()
+
+    try:
+        lines = asyncio.run(run())
+    except ServiceError as error:
+        sys.exit(f"{error.code}: {error.message}")
+    for line in lines:
+        print(line)
 
 
 def _worker(settings: Settings, processes: int, threads: int) -> None:

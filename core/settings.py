@@ -51,20 +51,39 @@ class Settings:
     alarm_webhook_secret: str = ""
     alarm_webhook_max_attempts: int = 8
     download_link_ttl_seconds: int = 60
+    signin_backoff_after: int = 3
+    signin_lockout_after: int = 10
+    signin_lockout_seconds: int = 900
+    signin_address_factor: int = 10
+    password_hash_threads: int = 2
+    session_check_seconds: float = 30.0
 
     @property
     def embedded(self) -> bool:
         """True on the default SQLite deployment (no DATABASE_URL given)."""
         return self.database_url.startswith("sqlite")
 
+    def require_secret_key(self) -> None:
+        """Refuse to run without a signing key. The embedded default keeps one under var/;
+        with PostgreSQL, processes may run on several hosts and each would invent its own, so
+        a token signed by one would be refused by the next: the key must be given."""
+        if not self.secret_key:
+            raise MissingSecretKey(
+                "CCMS_SECRET_KEY is not set. With DATABASE_URL pointing at PostgreSQL every API, worker "
+                "and scheduler process must share one signing key: set CCMS_SECRET_KEY to the same long "
+                "random value for all of them (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            )
+
     @classmethod
     def from_env(cls) -> Settings:
         var_dir = Path(os.environ.get("CCMS_VAR_DIR", "var"))
+        database_url = database_url_from_env()
+        embedded = database_url.startswith("sqlite")
         return cls(
             var_dir=var_dir,
-            database_url=database_url_from_env(),
+            database_url=database_url,
             redis_url=os.environ.get("REDIS_URL") or None,
-            secret_key=os.environ.get("CCMS_SECRET_KEY") or _persistent_secret(var_dir),
+            secret_key=os.environ.get("CCMS_SECRET_KEY") or (_persistent_secret(var_dir) if embedded else ""),
             token_ttl_seconds=_int("CCMS_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             upload_dir=Path(os.environ.get("CCMS_UPLOAD_DIR") or var_dir / "uploads"),
             upload_max_bytes=_int("CCMS_UPLOAD_MAX_BYTES", cls.upload_max_bytes),
@@ -89,7 +108,20 @@ class Settings:
                 "CCMS_ALARM_WEBHOOK_MAX_ATTEMPTS", cls.alarm_webhook_max_attempts
             ),
             download_link_ttl_seconds=_int("CCMS_DOWNLOAD_LINK_TTL_SECONDS", cls.download_link_ttl_seconds),
+            signin_backoff_after=_int("CCMS_SIGNIN_BACKOFF_AFTER", cls.signin_backoff_after),
+            signin_lockout_after=_int("CCMS_SIGNIN_LOCKOUT_AFTER", cls.signin_lockout_after),
+            signin_lockout_seconds=_int("CCMS_SIGNIN_LOCKOUT_SECONDS", cls.signin_lockout_seconds),
+            signin_address_factor=_int("CCMS_SIGNIN_ADDRESS_FACTOR", cls.signin_address_factor),
+            password_hash_threads=_int("CCMS_PASSWORD_HASH_THREADS", cls.password_hash_threads),
+            # At least 1 s: each check is a query per open WebSocket.
+            session_check_seconds=max(
+                1.0, float(os.environ.get("CCMS_SESSION_CHECK_SECONDS") or cls.session_check_seconds)
+            ),
         )
+
+
+class MissingSecretKey(RuntimeError):
+    """The configuration has no key to sign session tokens and download links with."""
 
 
 def database_url_from_env() -> str:

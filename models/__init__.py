@@ -30,7 +30,7 @@ from models.enums import (
     TokenScope,
 )
 from models.history import HistoricalEmission, HistoricalEnergy, HistoricalOutput
-from models.identity import ApiToken, User
+from models.identity import ApiToken, SignInThrottle, User
 from models.reference import Benchmark, EmissionFactor, EnergyType, Product, TceCoefficient
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "ReminderKind",
     "Role",
     "Sector",
+    "SignInThrottle",
     "StaleMonth",
     "TceCoefficient",
     "TokenScope",

@@ -26,9 +26,30 @@ class User(Model):
     enterprise_id: int | None
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Carried in every session token and bumped by a password change or reset, a deactivation
+    # and a change of role, region or enterprise: tokens with an older number stop working.
+    session_version = fields.IntField(default=0)
+    # Set by an administrator's password reset: until the user picks a password of their own,
+    # a session may only read `me` and change the password.
+    must_change_password = fields.BooleanField(default=False)
+    password_changed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "users"
+
+
+class SignInThrottle(Model):
+    """Recent failed sign-ins for one username or one client address, shared by every API
+    process. The key is a hash, so no username or address is kept here in clear."""
+
+    key = fields.CharField(max_length=64, primary_key=True)  # sha256 hex of kind and value
+    failures = fields.IntField(default=0)
+    last_failure_at = fields.DatetimeField()
+    # No attempt is checked before this instant: the back-off after the last failure, or a lockout
+    next_attempt_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "sign_in_throttles"
 
 
 class ApiToken(Model):

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
@@ -33,8 +39,10 @@ from schema.enterprises.mutations import EnterpriseMutations
 from schema.enterprises.queries import EnterpriseQueries
 from schema.history.mutations import HistoryMutations
 from schema.history.queries import HistoryQueries
+from schema.identity.accounts import AccountMutations
 from schema.identity.directory import UserDirectoryQueries
 from schema.identity.mutations import IdentityMutations
+from schema.identity.one_login import OneLoginPerRequest
 from schema.identity.queries import IdentityQueries
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
@@ -67,6 +75,7 @@ class Query(
 )
 class Mutation(
     IdentityMutations,
+    AccountMutations,
     EnterpriseMutations,
     ComplianceMutations,
     AlarmMutations,
@@ -116,6 +125,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules([OneLoginPerRequest]),
     ]
     if not settings.debug:
         extensions.append(lambda: _MaskErrors(should_mask_error=_is_unexpected))

@@ -14,6 +14,7 @@ from core.settings import Settings
 from schema.loaders import Loaders
 from services.access import Actor
 from services.compliance.documents import FileStore
+from services.identity.tokens import Claims
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Context:
     hub: MemoryHub | None = None
     # The graphql-transport-ws connection_init payload (where browsers put the token).
     connection_params: dict[str, Any] | None = None
+    # The token a WebSocket signed in with, re-checked while the connection stays open.
+    claims: Claims | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

@@ -34,10 +34,19 @@ class UserError:
     field: str | None = strawberry.field(
         description="The input field at fault (camelCase), when one is.", default=None
     )
+    retry_after_seconds: int | None = strawberry.field(
+        description="For TOO_MANY_ATTEMPTS: seconds to wait before the next attempt; null otherwise.",
+        default=None,
+    )
 
     @classmethod
     def of(cls, error: ServiceError) -> UserError:
-        return cls(code=error.code, message=error.message, field=error.field)
+        return cls(
+            code=error.code,
+            message=error.message,
+            field=error.field,
+            retry_after_seconds=error.retry_after_seconds,
+        )
 
 
 @strawberry.type
@@ -90,9 +99,11 @@ class CodedErrors(FieldExtension):
         self.with_field = with_field
 
     def _coded(self, error: ServiceError) -> GraphQLError:
-        extensions = {"code": error.code.value}
+        extensions: dict[str, str | int] = {"code": error.code.value}
         if self.with_field and error.field:
             extensions["field"] = error.field
+        if error.retry_after_seconds is not None:
+            extensions["retryAfterSeconds"] = error.retry_after_seconds
         return GraphQLError(error.message, extensions=extensions)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:

@@ -26,10 +26,22 @@ class Actor:
     role: Role
     region_prefix: str = ""
     enterprise_id: int | None = None
+    # A session after a password reset: it may read `me` and change the password, nothing else.
+    must_change_password: bool = False
+    # The user's session_version when the actor was loaded (signed download links carry it).
+    session_version: int = 0
 
     @classmethod
     def of(cls, user: User) -> Actor:
-        return cls(user.id, user.username, user.role, user.region_prefix, user.enterprise_id)
+        return cls(
+            user.id,
+            user.username,
+            user.role,
+            user.region_prefix,
+            user.enterprise_id,
+            user.must_change_password,
+            user.session_version,
+        )
 
     def sees_enterprise(self, enterprise: Enterprise) -> bool:
         return sees(self, enterprise.id, enterprise.region_code)

@@ -91,16 +91,33 @@ class ErrorCode(StrEnum):
     DOCUMENT_REQUIRED = "DOCUMENT_REQUIRED"
     DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
     DOCUMENT_TYPE_NOT_ALLOWED = "DOCUMENT_TYPE_NOT_ALLOWED"
+    # Sign-in and the account lifecycle
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"  # with retryAfterSeconds
+    TOO_MANY_LOGINS = "TOO_MANY_LOGINS"  # more than one login field in one request
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"  # a reset password must be replaced first
+    USER_ALREADY_ACTIVE = "USER_ALREADY_ACTIVE"
+    USER_ALREADY_INACTIVE = "USER_ALREADY_INACTIVE"
+    OWN_ACCOUNT = "OWN_ACCOUNT"  # an administrator may not deactivate or demote themselves
+    PASSWORD_UNCHANGED = "PASSWORD_UNCHANGED"
 
 
 class ServiceError(Exception):
     """An expected failure. Raising it inside a transaction rolls the transaction back."""
 
-    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        field: str | None = None,
+        *,
+        retry_after_seconds: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        # For TOO_MANY_ATTEMPTS: when the client may try again
+        self.retry_after_seconds = retry_after_seconds
 
     def __repr__(self) -> str:
         return f"ServiceError({self.code}, {self.message!r}, field={self.field!r})"

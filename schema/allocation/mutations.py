@@ -220,7 +220,8 @@ class AllocationMutations:
         document: Annotated[
             documents.Upload | None,
             strawberry.argument(
-                description="The official document: PDF, PNG or JPEG (multipart upload).",
+                description="The official document: PDF, PNG or JPEG (multipart upload). Required "
+                "(DOCUMENT_REQUIRED) unless every notice of the plan is already issued, as on a retry.",
                 graphql_type=Upload | None,
             ),
         ] = None,

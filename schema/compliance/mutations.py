@@ -33,10 +33,9 @@ class IssueNoticeInput:
     )
     title: str = strawberry.field(description="Title.")
     body: str = strawberry.field(default="", description="Text of the notice.")
-    document: documents.Upload | None = strawberry.field(
-        default=None,
-        graphql_type=Upload | None,
-        description="The official document: PDF, PNG or JPEG (multipart upload).",
+    document: documents.Upload = strawberry.field(
+        graphql_type=Upload,
+        description="The official document: PDF, PNG or JPEG (multipart upload). Required.",
     )
     offset_cap_ratio: Raw = strawberry.field(
         default="0.05",
@@ -58,10 +57,10 @@ class SubmitApplicationInput:
     purchased_allowances: Raw = strawberry.field(
         default=0, graphql_type=Tonnes, description="Allowances bought on the market."
     )
-    report: documents.Upload | None = strawberry.field(
-        default=None,
-        graphql_type=Upload | None,
-        description="The verifier's conclusion report: PDF, PNG or JPEG.",
+    report: documents.Upload = strawberry.field(
+        graphql_type=Upload,
+        description="The verifier's conclusion report: PDF, PNG or JPEG (multipart upload). Required, "
+        "also when retrying with the same idempotencyKey.",
     )
     note: str | None = strawberry.field(default=None, description="A note to the regulator.")
     idempotency_key: str | None = strawberry.field(
@@ -122,7 +121,7 @@ class ComplianceMutations:
                 allow_banking=input.allow_banking,
             ),
             enterprise_id=parse_id(input.enterprise_id, "enterpriseId", "Enterprise"),
-            document=input.document,
+            document=input.document,  # type: ignore[arg-type]  # the multipart file
         )
         return NoticePayload(notice=notice)
 
@@ -170,7 +169,7 @@ class ComplianceMutations:
             verified_emissions=input.verified_emissions,
             offsets=input.offsets,
             purchased_allowances=input.purchased_allowances,
-            report=input.report,
+            report=input.report,  # type: ignore[arg-type]  # the multipart file
             note=input.note,
             idempotency_key=input.idempotency_key,
         )

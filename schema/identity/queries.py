@@ -6,11 +6,15 @@ from strawberry.types import Info
 import models
 from schema.context import actor_of
 from schema.identity.types import User
-from schema.permissions import AUTHENTICATED
+from schema.permissions import SIGNED_IN
 
 
 @strawberry.type
 class IdentityQueries:
-    @strawberry.field(permission_classes=AUTHENTICATED, description="The signed-in user.", graphql_type=User)
+    @strawberry.field(
+        permission_classes=SIGNED_IN,
+        description="The signed-in user (also for a session that must change its password first).",
+        graphql_type=User,
+    )
     async def me(self, info: Info) -> models.User:
         return await models.User.get(id=actor_of(info).user_id)

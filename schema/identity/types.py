@@ -8,6 +8,14 @@ from strawberry.types import Info
 
 import models
 from schema.enums import Role
+from services.identity import directory
+from services.identity.directory import AccountAction
+
+strawberry.enum(
+    AccountAction,
+    name="AccountAction",
+    description="An account lifecycle operation: deactivateUser, reactivateUser, resetPassword, updateUser.",
+)
 
 if TYPE_CHECKING:
     from schema.enterprises.types import Enterprise
@@ -23,6 +31,14 @@ class User:
     )
     is_active: bool = strawberry.field(description="Inactive users cannot sign in.")
     created_at: datetime = strawberry.field(description="When the account was created.")
+    must_change_password: bool = strawberry.field(
+        description="True after an administrator's resetPassword: until the user calls changePassword, "
+        "a session may only read `me` and change the password (PASSWORD_CHANGE_REQUIRED otherwise)."
+    )
+    password_changed_at: datetime | None = strawberry.field(
+        description="When the password was last set (created, changed or reset); null for accounts "
+        "older than this field."
+    )
 
     @strawberry.field(
         description="The enterprise an ENTERPRISE user belongs to.",
@@ -32,3 +48,18 @@ class User:
         if root.enterprise_id is None:
             return None
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
+
+    @strawberry.field(
+        description="What you may do to this account now (deactivateUser, reactivateUser, resetPassword, "
+        "updateUser); empty for your own account and for accounts you may only see."
+    )
+    async def allowed_actions(self, root: strawberry.Parent[models.User], info: Info) -> list[AccountAction]:
+        viewer = info.context.actor or info.context.signed_in
+        if viewer is None:
+            return []
+        enterprise = (
+            await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
+            if root.enterprise_id is not None
+            else None
+        )
+        return directory.allowed_actions(viewer, root, enterprise.region_code if enterprise else None)

@@ -7,8 +7,10 @@ who asked (the user), what (the path and every other query parameter, sorted) an
     /documents/7?link=<user id>.<expiry, unix seconds>.<HMAC-SHA256, base64url>
 
 Anyone holding the link can use it until it expires (a PDF viewer may fetch it several times),
-but only for that resource, and the server loads the user again and applies their scope at use,
-so a deactivated user's links stop working at once. The key is derived from the secret that
+but only for that resource, and the server loads the user again and applies their scope at use.
+The signature also covers the user's `session_version` (not shown in the link), so like a
+session token a link stops working at once when the user is deactivated, changes or is given
+a new password, or gets another role, region or enterprise. The key is derived from the secret that
 signs session tokens, under its own label, so a link is never a session token and a session
 token never a link.
 """
@@ -26,6 +28,7 @@ from urllib.parse import urlencode
 from services.access import Actor
 from services.compliance.documents import get_document
 from services.statistics.dimensions import StatisticsFilter
+from services.values import MAX_ID
 
 LINK = "link"  # the query parameter that carries the signature
 _LABEL = b"ccms download link v1"
@@ -41,9 +44,11 @@ def _key(secret: str) -> bytes:
     return hmac.new(secret.encode(), _LABEL, hashlib.sha256).digest()
 
 
-def _canonical(user_id: int, expires: int, path: str, params: Iterable[tuple[str, str]]) -> bytes:
+def _canonical(
+    user_id: int, session_version: int, expires: int, path: str, params: Iterable[tuple[str, str]]
+) -> bytes:
     query = urlencode(sorted((k, v) for k, v in params if k != LINK))
-    return f"{user_id}\n{expires}\n{path}\n{query}".encode()
+    return f"{user_id}\n{session_version}\n{expires}\n{path}\n{query}".encode()
 
 
 def _mac(secret: str, message: bytes) -> str:
@@ -63,19 +68,37 @@ def sign(
     """A link to `path?params` for `actor`, valid for `ttl_seconds`."""
     expires_at = (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(seconds=ttl_seconds)
     expires = int(expires_at.timestamp())
-    signature = f"{actor.user_id}.{expires}.{_mac(secret, _canonical(actor.user_id, expires, path, params))}"
+    message = _canonical(actor.user_id, actor.session_version, expires, path, params)
+    signature = f"{actor.user_id}.{expires}.{_mac(secret, message)}"
     return Link(f"{path}?{urlencode([*params, (LINK, signature)])}", expires_at)
 
 
+def claimed_user(link: str) -> int | None:
+    """The user id a link names, before anything is verified (to load their session_version)."""
+    user, _, _ = link.partition(".")
+    return int(user) if _digits(user, 10) and 0 < int(user) <= MAX_ID else None
+
+
+def _digits(text: str, most: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
 def verify(
-    link: str, path: str, params: Iterable[tuple[str, str]], *, secret: str, now: datetime | None = None
+    link: str,
+    path: str,
+    params: Iterable[tuple[str, str]],
+    *,
+    secret: str,
+    session_version: int = 0,
+    now: datetime | None = None,
 ) -> int | None:
-    """The user id a valid, unexpired link for exactly this path and parameters was issued to."""
+    """The user id a valid, unexpired link for exactly this path and parameters was issued to,
+    while that user's session_version was `session_version`."""
     user, _, rest = link.partition(".")
     expires, _, mac = rest.partition(".")
-    if not (user.isdigit() and expires.isdigit() and mac):
+    if not (_digits(user, 10) and _digits(expires, 12) and mac.isascii()):
         return None
-    expected = _mac(secret, _canonical(int(user), int(expires), path, params))
+    expected = _mac(secret, _canonical(int(user), session_version, int(expires), path, params))
     if not hmac.compare_digest(mac, expected):
         return None
     if int(expires) <= (now or datetime.now(UTC)).timestamp():

@@ -1,7 +1,13 @@
-"""Signed, expiring bearer tokens (HS256 JWTs carrying the user id)."""
+"""Signed, expiring bearer tokens (HS256 JWTs carrying the user id and session version).
+
+`sv` is the user's `session_version` when the token was issued. A password change, a
+deactivation or a change of role, region or enterprise bumps the user's number, and a token
+carrying an older one is refused on the next request (the user is loaded per request anyway).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -9,17 +15,33 @@ import jwt
 ALGORITHM = "HS256"
 
 
-def issue(user_id: int, secret: str, ttl_seconds: int) -> tuple[str, datetime]:
+@dataclass(frozen=True)
+class Claims:
+    user_id: int
+    session_version: int
+    expires_at: datetime
+
+
+def issue(user_id: int, secret: str, ttl_seconds: int, session_version: int = 0) -> tuple[str, datetime]:
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=ttl_seconds)
-    token = jwt.encode({"sub": str(user_id), "iat": now, "exp": expires}, secret, ALGORITHM)
-    return token, expires
+    claims = {"sub": str(user_id), "sv": session_version, "iat": now, "exp": expires}
+    return jwt.encode(claims, secret, ALGORITHM), expires
+
+
+def claims_from(token: str, secret: str) -> Claims | None:
+    """The claims of a valid, unexpired token; None for anything else."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        version = claims.get("sv", 0)
+        if not isinstance(version, int):
+            return None
+        return Claims(int(claims["sub"]), version, datetime.fromtimestamp(claims["exp"], UTC))
+    except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
+        return None
 
 
 def user_id_from(token: str, secret: str) -> int | None:
     """The user id of a valid, unexpired token; None for anything else."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-        return int(claims["sub"])
-    except (jwt.PyJWTError, ValueError):
-        return None
+    claims = claims_from(token, secret)
+    return claims.user_id if claims else None

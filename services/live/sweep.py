@@ -18,10 +18,14 @@ from services.compliance import alarms, deadlines
 from services.compliance.deadlines import REMINDER_LEAD
 from services.compliance.workflow import OVERDUE_FROM
 from services.energy import aggregates, factors
+from services.identity import throttle
 from services.live import jobs, webhooks
 
 BATCH = 500
 WEBHOOK_BACKFILL = timedelta(days=1)
+# Sign-in counters whose last wait ended this long ago are forgotten anyway: drop their rows, or
+# every username an attacker ever tried would stay in the table.
+THROTTLE_RETENTION = timedelta(days=1)
 
 
 @dataclass
@@ -33,6 +37,7 @@ class SweepResult:
     webhooks: int = 0
     recomputed: int = 0  # records whose emissions a lost recompute job left unchanged
     stale_months: int = 0  # aggregate marks a lost refresh job left
+    throttles_pruned: int = 0  # stale sign-in counters removed
 
 
 async def sweep() -> SweepResult:
@@ -89,6 +94,7 @@ async def sweep() -> SweepResult:
         result.recomputed += await factors.recompute(factor_id)
     if await aggregates.pending():
         result.stale_months = await aggregates.refresh()
+    result.throttles_pruned = await throttle.prune(now - THROTTLE_RETENTION)
     return result
 
 

@@ -83,7 +83,13 @@ def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     shape on a fresh PostgreSQL database: `ccms migrate`, `ccms serve --no-migrate` and
     `ccms worker` sharing a Redis database of their own (events, and jobs such as the
     aggregates' refresh that statistics read)."""
-    env = {"CCMS_ADMIN_USERNAME": ADMIN[0], "CCMS_ADMIN_PASSWORD": ADMIN[1], "CCMS_DEMO": "0"}
+    env = {
+        "CCMS_ADMIN_USERNAME": ADMIN[0],
+        "CCMS_ADMIN_PASSWORD": ADMIN[1],
+        "CCMS_DEMO": "0",
+        # An open console learns of a deactivation or a role change within this (close 4401).
+        "CCMS_SESSION_CHECK_SECONDS": "2",
+    }
     var = tmp_path_factory.mktemp("browser") / "var"
     if backend == "sqlite":
         with serve(var, env) as running:

@@ -52,6 +52,12 @@ def fill_number(page: Page, input_id: str, value: int) -> None:
     field.press("Tab")
 
 
+def settled(page: Page) -> Page:
+    """The page once its transitions (a dialog fading in, a tag appearing) have run: for pictures."""
+    page.wait_for_function("document.getAnimations().every((a) => a.playState !== 'running')")
+    return page
+
+
 def mark_page(page: Page) -> None:
     """A value that only survives as long as the page is not reloaded."""
     page.evaluate("window.__sameDocument = true")

@@ -109,8 +109,8 @@ class Subscriber:
                     self._pongs.put_nowait(None)
         except ConnectionClosed:
             pass
-        rcvd = self.ws.protocol.close_rcvd
-        self.received.put_nowait(Closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else ""))
+        # The code and reason the server closed with (the asyncio client has no `close_rcvd`).
+        self.received.put_nowait(Closed(self.ws.close_code, self.ws.close_reason or ""))
 
     async def next(self, timeout: float) -> Received:
         item = await asyncio.wait_for(self.received.get(), timeout)

@@ -73,7 +73,8 @@ async def database_env(backend: str) -> AsyncIterator[dict[str, str]]:
         return
     url = await create_pg_database("ccms_e2e")
     try:
-        yield {"DATABASE_URL": url}
+        # With PostgreSQL the server refuses to start without a signing key of the deployment's.
+        yield {"DATABASE_URL": url, "CCMS_SECRET_KEY": "e2e-cycle-secret-key-0123456789-abcdefghijklmnop"}
     finally:
         await drop_pg_database(url)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from models import Alarm, AlarmKind, Allowance, Application, Message, Notice
+from models import Alarm, AlarmKind, Allowance, Application, Message, Notice, User
 from services.access import Actor
 from services.compliance import alarms
 from tests.conftest import PDF, token_for
@@ -120,5 +120,11 @@ async def tenant_data(enterprise_id: int) -> list[tuple[Any, ...]]:
         await Alarm.filter(enterprise_id=enterprise_id)
         .order_by("id")
         .values_list("id", "status", "resolved_by_id", "resolution_note", "acknowledged_late_at")
+    )
+    # Its user accounts: the lifecycle mutations change these.
+    rows += (
+        await User.filter(enterprise_id=enterprise_id)
+        .order_by("id")
+        .values_list("id", "role", "is_active", "session_version", "must_change_password", "password_hash")
     )
     return rows

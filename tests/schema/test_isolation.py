@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from models import Alarm, Application, AuditEvent, Document, Message, Notice
+from models import Alarm, Application, AuditEvent, Document, Message, Notice, User
 from services.access import Actor
 from services.compliance import notices
 from services.compliance.documents import FileStore
 from services.compliance.workflow import Action
+from services.identity import accounts
 from tests.conftest import PDF, GraphQLClient, World, in_days
 from tests.schema.live.websocket import connected, drain, running
 from tests.schema.support import auth, code_of, overdue_acknowledgement, tenant_data
@@ -288,6 +289,18 @@ async def _enterprise(t: Tenants) -> dict[str, Any]:
     return {"id": str(t.a.enterprise.id)}
 
 
+async def _member(t: Tenants) -> dict[str, Any]:
+    """A's enterprise user."""
+    return {"id": str(t.a.member.user_id)}
+
+
+async def _deactivated_colleague(t: Tenants) -> dict[str, Any]:
+    """Another user of A's, deactivated (A's member itself stays signed in to try)."""
+    colleague = await t.a.world.member(t.a.enterprise)
+    await accounts.deactivate_user(None, colleague.user_id)
+    return {"id": str(colleague.user_id)}
+
+
 ATTEMPTS = {  # mutation: (document, arrange: the variables aimed at A's data)
     "setInitialAllowance": (
         "mutation($enterpriseId: ID!, $year: Int!, $amount: Tonnes!) { setInitialAllowance("
@@ -335,6 +348,23 @@ ATTEMPTS = {  # mutation: (document, arrange: the variables aimed at A's data)
         "role: ENTERPRISE, enterpriseId: $id}) { errors { code } user { id } } }",
         _enterprise,
     ),
+    "deactivateUser": (
+        "mutation($id: ID!) { deactivateUser(id: $id) { errors { code } user { id } } }",
+        _member,
+    ),
+    "reactivateUser": (
+        "mutation($id: ID!) { reactivateUser(id: $id) { errors { code } user { id } } }",
+        _deactivated_colleague,
+    ),
+    "resetPassword": (
+        "mutation($id: ID!) { resetPassword(id: $id) { errors { code } user { id } oneTimePassword } }",
+        _member,
+    ),
+    "updateUser": (
+        'mutation($id: ID!) { updateUser(input: {id: $id, role: REGULATOR, regionPrefix: "44"}) '
+        "{ errors { code } user { id } } }",
+        _member,
+    ),
 }
 
 # fmt: off
@@ -350,6 +380,11 @@ MUTATIONS = [
     ("resolveAlarm",           DENIED,   DENIED,    "ok",      MISSING, "ok"),
     ("updateEnterprise",       DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
     ("createUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
+    # A's enterprise user: its region's regulators manage it; nobody else may, even see it
+    ("deactivateUser",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("reactivateUser",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("resetPassword",          DENIED,   DENIED,    "ok",      MISSING, "ok"),
+    ("updateUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
 ]
 # fmt: on
 UPLOADS = {"issueNotice": "input.document", "submitApplication": "input.report"}
@@ -394,6 +429,61 @@ async def test_a_mutation_reaches_only_the_data_in_the_viewers_scope(
         else:
             assert after["A"] == before["A"], f"{name}: a refused mutation changed A's data"
     assert outcomes == dict(zip(VIEWERS, expected, strict=True))
+
+
+USERS = "{ users(first: 100) { edges { node { __typename id } } } }"
+# fmt: off
+USER_LISTS = {
+    # users, seen by   the accounts of
+    "A member":        "denied",
+    "B member":        "denied",
+    "Guangdong":       "A",     # its own account and A's member
+    "Beijing":         "B",
+    "national":        "ABN",   # every regulator and enterprise user (N: its own account)
+}
+# fmt: on
+
+
+async def test_the_users_list_shows_only_the_accounts_in_the_viewers_scope(
+    gql: GraphQLClient, tenants: Tenants
+) -> None:
+    for letter, cycle in (("A", tenants.a), ("B", tenants.b)):
+        for actor in (cycle.member, cycle.regulator):
+            tenants.owner[("User", str(actor.user_id))] = letter
+    tenants.owner[("User", str(tenants.national.user_id))] = "N"
+    seen = {}
+    for name in VIEWERS:
+        result = await gql(USERS, actor=tenants.viewer(name))
+        if result.get("errors"):
+            assert result["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+            seen[name] = "denied"
+        else:
+            seen[name] = tenants.whose(result["data"])
+    assert seen == USER_LISTS
+
+
+async def test_a_password_change_touches_only_the_callers_account(
+    gql: GraphQLClient, tenants: Tenants
+) -> None:
+    everyone = [tenants.viewer(name) for name in VIEWERS]
+    for actor in everyone:
+        before = (
+            await User.exclude(id=actor.user_id)
+            .order_by("id")
+            .values_list("id", "password_hash", "session_version")
+        )
+        result = await gql(
+            'mutation { changePassword(currentPassword: "password-123", newPassword: "a new passphrase") '
+            "{ errors { code } token } }",
+            actor=actor,
+        )
+        assert code_of(result, "changePassword") == "ok"
+        after = (
+            await User.exclude(id=actor.user_id)
+            .order_by("id")
+            .values_list("id", "password_hash", "session_version")
+        )
+        assert after == before
 
 
 # -- subscriptions -------------------------------------------------------------------------------

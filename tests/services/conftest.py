@@ -13,7 +13,7 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.connection import get_connections
 
 from services.compliance.documents import FileStore
-from services.identity import users
+from services.identity import passwords
 from services.live import events, jobs
 from services.live.events import Event
 from tests.conftest import World
@@ -25,7 +25,7 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real argon2 with the smallest parameters: the default costs ~0.1 s a hash and every
     test creates several users. Verification reads the parameters from the hash, so the
     production hashes (e.g. the dummy one) still verify as before."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest_asyncio.fixture

@@ -1,12 +1,12 @@
 from models import EnergyMonthly, EnergyRecord, EnergyYearly, Enterprise, Role, StaleMonth, User
 from services.bootstrap import DEMO_ENERGY, DEMO_ENTERPRISES, DEMO_PASSWORD, bootstrap
 from services.codes import validate_credit_code
-from services.identity.users import login
+from services.identity.users import SignIn, login
 
 
 async def test_an_empty_database_gets_an_admin_with_the_given_password(db: str) -> None:
     lines = await bootstrap("root", "root-password", demo=False)
-    session = await login("root", "root-password", secret="s" * 32, ttl_seconds=60)
+    session = await login("root", "root-password", SignIn("s" * 32, 60))
     assert session.user.role == Role.ADMIN
     assert not any("Generated" in line for line in lines)
     assert await User.all().count() == 1
@@ -16,7 +16,7 @@ async def test_without_a_password_one_is_generated_and_printed_once(db: str) -> 
     lines = await bootstrap("admin", None, demo=False)
     printed = next(line for line in lines if line.startswith("Generated admin password"))
     password = printed.rsplit(" ", 1)[1]
-    assert (await login("admin", password, secret="s" * 32, ttl_seconds=60)).user.username == "admin"
+    assert (await login("admin", password, SignIn("s" * 32, 60))).user.username == "admin"
     assert await bootstrap("admin", None, demo=False) == []  # a second start changes and prints nothing
 
 
@@ -27,10 +27,10 @@ async def test_the_demo_dataset_lets_every_listed_account_sign_in(db: str) -> No
         assert validate_credit_code(enterprise.credit_code) == enterprise.credit_code
     for username in ("gd_regulator", "national_regulator"):
         assert (
-            await login(username, DEMO_PASSWORD["regulator"], secret="s" * 32, ttl_seconds=60)
+            await login(username, DEMO_PASSWORD["regulator"], SignIn("s" * 32, 60))
         ).user.role == Role.REGULATOR
     for username, *_ in DEMO_ENTERPRISES:
-        session = await login(username, DEMO_PASSWORD["enterprise"], secret="s" * 32, ttl_seconds=60)
+        session = await login(username, DEMO_PASSWORD["enterprise"], SignIn("s" * 32, 60))
         assert session.user.enterprise_id is not None
 
 

@@ -3,7 +3,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 
 import type { Role } from '@/gql/graphql'
 
-import { hasRole, homeFor, session } from './composables/session'
+import { CHANGE_PASSWORD, hasRole, homeFor, mustChangePassword, session } from './composables/session'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -33,7 +33,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'statistics', component: () => import('./features/statistics/StatisticsPage.vue'), meta: { roles: REGULATOR } },
       { path: 'energy', component: () => import('./features/energy/EnergyPage.vue'), meta: { roles: ANYONE } },
       { path: 'inbox', component: () => import('./features/inbox/InboxPage.vue'), meta: { roles: ['REGULATOR', 'ENTERPRISE'] } },
-      { path: 'admin/users', component: () => import('./features/admin/UsersPage.vue'), meta: { roles: ['ADMIN'] } },
+      { path: 'account/password', component: () => import('./features/auth/ChangePasswordPage.vue'), meta: { roles: ANYONE } },
+      { path: 'admin/users', component: () => import('./features/admin/UsersPage.vue'), meta: { roles: ['ADMIN', 'REGULATOR'] } },
       { path: 'admin/enterprises', component: () => import('./features/admin/AdminEnterprisesPage.vue'), meta: { roles: ['ADMIN'] } },
     ],
   },
@@ -45,6 +46,8 @@ export const router = createRouter({ history: createWebHistory(), routes })
 router.beforeEach((to) => {
   if (to.path === '/login') return session ? homeFor(session.role) : true
   if (!session) return { path: '/login', query: { next: to.fullPath } }
+  // After a password reset the server answers nothing else until a new password is chosen.
+  if (mustChangePassword() && to.path !== CHANGE_PASSWORD) return { path: CHANGE_PASSWORD, query: { next: to.fullPath } }
   // The API refuses what a role may not do; this only keeps people off screens that would be empty.
   if (to.meta.roles && !hasRole(...to.meta.roles)) return homeFor(session.role)
   return true

@@ -232,18 +232,26 @@ async def test_another_enterprises_notice_is_not_found(
     assert await tenant_data(acknowledged.enterprise.id) == before
 
 
+async def test_the_report_is_required_and_the_schema_says_so(gql: GraphQLClient, acknowledged: Cycle) -> None:
+    before = await tenant_data(acknowledged.enterprise.id)
+    result = await submit(gql, acknowledged.member, acknowledged.notice.id, None)
+    assert result["data"] is None
+    [error] = result["errors"]
+    assert "report" in error["message"] and "Upload!" in error["message"], error
+    assert await tenant_data(acknowledged.enterprise.id) == before
+
+
 @pytest.mark.parametrize(
     ("report", "code"),
     [
-        (None, "DOCUMENT_REQUIRED"),
         (("report.pdf", TEXT, "application/pdf"), "DOCUMENT_TYPE_NOT_ALLOWED"),
         (("report.txt", TEXT, "text/plain"), "DOCUMENT_TYPE_NOT_ALLOWED"),
         (("report.pdf", TOO_LARGE_FILE, "application/pdf"), "DOCUMENT_TOO_LARGE"),
     ],
-    ids=["missing", "text-named-pdf", "text", "100KiB"],
+    ids=["text-named-pdf", "text", "100KiB"],
 )
 async def test_the_report_must_be_a_pdf_png_or_jpeg_within_the_limit(
-    gql: GraphQLClient, acknowledged: Cycle, report: tuple[str, bytes, str] | None, code: str
+    gql: GraphQLClient, acknowledged: Cycle, report: tuple[str, bytes, str], code: str
 ) -> None:
     before = await tenant_data(acknowledged.enterprise.id)
     refused(

@@ -10,7 +10,7 @@ from models import Role, User
 from services.access import Actor
 from services.errors import ErrorCode
 from services.identity import tokens
-from services.identity.users import actor_for_token, create_user, login
+from services.identity.users import SignIn, actor_for_token, create_user, login
 from tests.conftest import SECRET, World
 from tests.services.cycle import fails_with, unchanged
 
@@ -85,15 +85,36 @@ async def test_a_regulator_scope_must_be_a_region_prefix(world: World) -> None:
     assert await User.all().count() == 0
 
 
-@pytest.mark.parametrize("password", ["", "short", "1234567"])
-async def test_a_password_needs_eight_characters(world: World, password: str) -> None:
+@pytest.mark.parametrize(
+    "password",
+    ["", "short", "123456789", "alice", "ALICE", "1234567890", "Password123", "QWERTYUIOP", "woaini1314"],
+    ids=[
+        "empty",
+        "short",
+        "nine",
+        "the username",
+        "the username shouting",
+        "digits",
+        "common",
+        "common shouting",
+        "common in Chinese",
+    ],
+)
+async def test_a_password_needs_ten_characters_and_is_neither_the_username_nor_common(
+    world: World, password: str
+) -> None:
     with fails_with(ErrorCode.WEAK_PASSWORD, "password"):
-        await make(password=password)
+        await make(password=password, username="alice")
     assert await User.all().count() == 0
 
 
-async def test_eight_characters_are_enough(world: World) -> None:
-    assert await make(password="12345678")
+async def test_a_password_may_not_be_the_username_even_when_that_is_long(world: World) -> None:
+    with fails_with(ErrorCode.WEAK_PASSWORD, "password"):
+        await make(username="hydropower.station", password="Hydropower.Station")
+
+
+async def test_ten_uncommon_characters_are_enough(world: World) -> None:
+    assert await make(password="ten chars!")
 
 
 @pytest.mark.parametrize("username", ["ab", "a b", "名字名字", "x" * 65, "alice!", ""])
@@ -122,7 +143,7 @@ async def test_only_an_admin_may_create_users(world: World, role: Role) -> None:
 async def test_login_returns_a_token_that_decodes_to_the_user(world: World) -> None:
     user = await make(region_prefix="44")
     before = datetime.now(UTC)
-    session = await login(" alice ", "correct horse", secret=SECRET, ttl_seconds=TTL)
+    session = await login(" alice ", "correct horse", SignIn(SECRET, TTL))
     assert session.user.id == user.id
     assert tokens.user_id_from(session.token, SECRET) == user.id
     assert (
@@ -136,19 +157,19 @@ async def test_login_returns_a_token_that_decodes_to_the_user(world: World) -> N
 async def test_a_wrong_password_and_an_unknown_user_fail_alike(world: World) -> None:
     await make()
     with fails_with(ErrorCode.INVALID_CREDENTIALS) as wrong_password:
-        await login("alice", "wrong horse", secret=SECRET, ttl_seconds=TTL)
+        await login("alice", "wrong horse", SignIn(SECRET, TTL))
     with fails_with(ErrorCode.INVALID_CREDENTIALS) as unknown_user:
-        await login("nobody", "correct horse", secret=SECRET, ttl_seconds=TTL)
+        await login("nobody", "correct horse", SignIn(SECRET, TTL))
     assert wrong_password.value.message == unknown_user.value.message
     assert wrong_password.value.field == unknown_user.value.field is None
 
 
 async def test_an_inactive_user_can_neither_log_in_nor_use_an_earlier_token(world: World) -> None:
     user = await make()
-    session = await login("alice", "correct horse", secret=SECRET, ttl_seconds=TTL)
+    session = await login("alice", "correct horse", SignIn(SECRET, TTL))
     await User.filter(id=user.id).update(is_active=False)
     with fails_with(ErrorCode.INVALID_CREDENTIALS) as error:
-        await login("alice", "correct horse", secret=SECRET, ttl_seconds=TTL)
+        await login("alice", "correct horse", SignIn(SECRET, TTL))
     assert error.value.message == "Wrong username or password"
     assert await actor_for_token(session.token, SECRET) is None
 

@@ -1,7 +1,9 @@
 // The signed-in user as the console knows it. Signing in or out reloads the page, so that
 // every query, cache and WebSocket starts again as the new user (nothing of the previous
-// user's data can linger in memory); a session that expires returns to the sign-in page.
-import type { LoginMutation, Role } from '@/gql/graphql'
+// user's data can linger in memory); a session that expires or is ended by the server (a
+// password change, a deactivation, a new role or region: HTTP 401 or WebSocket close 4401)
+// returns to the sign-in page.
+import type { ChangePasswordMutation, LoginMutation, Role } from '@/gql/graphql'
 
 import { clearSession, loadSession, saveSession, type StoredSession } from './sessionStore'
 
@@ -15,8 +17,17 @@ export function homeFor(role: Role): string {
   return { ADMIN: '/admin/users', REGULATOR: '/overview', ENTERPRISE: '/inbox' }[role]
 }
 
-export function signIn(payload: LoginMutation['login'], next: string | null): void {
-  const { token, expiresAt, user } = payload
+export const CHANGE_PASSWORD = '/account/password'
+
+/** Where a session that must change its password is sent, whatever it asked for. */
+export function mustChangePassword(): boolean {
+  return session?.mustChangePassword === true
+}
+
+/** Keep the session a login or a password change returned, then load `next` (or the home
+ * screen) afresh; a session that must change its password goes to that screen first. */
+export function signIn(payload: LoginMutation['login'] | ChangePasswordMutation['changePassword'], next: string | null): void {
+  const { token, expiresAt, user, mustChangePassword: mustChange } = payload
   if (!token || !expiresAt || !user) return
   saveSession({
     token,
@@ -26,10 +37,11 @@ export function signIn(payload: LoginMutation['login'], next: string | null): vo
     regionPrefix: user.regionPrefix,
     enterpriseId: user.enterprise?.id ?? null,
     enterpriseName: user.enterprise?.name ?? null,
+    mustChangePassword: mustChange,
   })
   // Only a path on this site: never follow a `next` to another origin.
-  const target = next && next.startsWith('/') && !next.startsWith('//') ? next : homeFor(user.role)
-  window.location.assign(target)
+  const safe = next && next.startsWith('/') && !next.startsWith('//') ? next : homeFor(user.role)
+  window.location.assign(mustChange ? `${CHANGE_PASSWORD}?next=${encodeURIComponent(safe)}` : safe)
 }
 
 export function signOut(reason: 'signedOut' | 'expired' = 'signedOut'): void {

@@ -13,6 +13,8 @@ export interface StoredSession {
   regionPrefix: string
   enterpriseId: string | null
   enterpriseName: string | null
+  // After an administrator's password reset: the console shows nothing but the password change.
+  mustChangePassword?: boolean
 }
 
 export function loadSession(storage: Storage = window.localStorage, now: Date = new Date()): StoredSession | null {

@@ -10,14 +10,29 @@ export interface Connection {
   ws: WsClient
 }
 
-export function isUnauthenticated(error: CombinedError): boolean {
-  return (
-    error.response?.status === 401 ||
-    error.graphQLErrors.some((e) => (e.extensions as { code?: string } | undefined)?.code === 'UNAUTHENTICATED')
-  )
+function hasCode(error: CombinedError, code: string): boolean {
+  return error.graphQLErrors.some((e) => (e.extensions as { code?: string } | undefined)?.code === code)
 }
 
-export function connect(token: string | null, onUnauthenticated: () => void): Connection {
+export function isUnauthenticated(error: CombinedError): boolean {
+  return error.response?.status === 401 || hasCode(error, 'UNAUTHENTICATED')
+}
+
+// graphql-transport-ws close codes: the server ended the session (token expired, password
+// changed, user deactivated or moved), or refused the token on connecting.
+export const SESSION_ENDED = 4401
+export const FORBIDDEN = 4403
+
+export function endsTheSession(code: number): boolean {
+  return code === SESSION_ENDED || code === FORBIDDEN
+}
+
+export interface SessionHandlers {
+  onUnauthenticated: () => void
+  onPasswordChangeRequired: () => void
+}
+
+export function connect(token: string | null, handlers: SessionHandlers): Connection {
   const { protocol, host } = window.location
   const ws = createWsClient({
     url: `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/graphql`,
@@ -30,6 +45,9 @@ export function connect(token: string | null, onUnauthenticated: () => void): Co
       connected: (_socket, _payload, wasRetry) => {
         if (wasRetry) refetchVisible()
       },
+      closed: (event) => {
+        if (token && endsTheSession((event as CloseEvent).code)) handlers.onUnauthenticated()
+      },
     },
   })
   const client = new Client({
@@ -39,7 +57,8 @@ export function connect(token: string | null, onUnauthenticated: () => void): Co
     exchanges: [
       mapExchange({
         onError(error) {
-          if (isUnauthenticated(error)) onUnauthenticated()
+          if (isUnauthenticated(error)) handlers.onUnauthenticated()
+          else if (hasCode(error, 'PASSWORD_CHANGE_REQUIRED')) handlers.onPasswordChangeRequired()
         },
       }),
       cacheExchange,
