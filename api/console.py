@@ -7,7 +7,8 @@ pages are revalidated so a new build is picked up at once.
 
 The console uses the browser's history, so a reload of /notices/7 must return the console's
 page too: any GET that asks for HTML and matches no other route gets index.html. Anything
-else (a script, a JSON client) gets a plain 404.
+else (a script, a JSON client, a POST to a path that does not exist) gets a JSON 404; a path
+that exists but not for that method gets 405 with its Allow header.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 STATIC = Path(__file__).parent / "static"
@@ -47,7 +48,28 @@ def page(name: str) -> Response:
     return FileResponse(path, media_type="text/html", headers=PAGE_HEADERS)
 
 
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _allowed(request: Request) -> set[str]:
+    """The methods of the API routes whose path is the request's (the catch-all aside)."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.endpoint is not console:
+            match, _ = route.matches({**request.scope, "method": "GET"})
+            if match is not Match.NONE and route.methods:
+                allowed |= route.methods
+    return allowed
+
+
 async def console(request: Request) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        # The catch-all takes every method so that an unknown path is 404, not 405; a known
+        # path with the wrong method still gets 405.
+        if allowed := _allowed(request):
+            headers = {"Allow": ", ".join(sorted(allowed))}
+            return JSONResponse({"code": "METHOD_NOT_ALLOWED", "message": "Method not allowed"}, 405, headers)
+        return JSONResponse({"code": "NOT_FOUND", "message": "Not found"}, status_code=404)
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"code": "NOT_FOUND", "message": "Not found"}, status_code=404)
     return page(INDEX)
@@ -58,5 +80,5 @@ def routes() -> list[BaseRoute]:
     return [
         Mount("/assets", Assets(directory=STATIC / "assets", check_dir=False), name="assets"),
         Route("/", console),
-        Route("/{path:path}", console),
+        Route("/{path:path}", console, methods=ANY_METHOD),
     ]

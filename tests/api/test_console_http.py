@@ -85,3 +85,19 @@ async def test_without_a_build_the_pages_say_how_to_build_it(
         response = await http.get(path, headers=HTML)
         assert response.status_code == 503
         assert "make web" in response.text
+
+
+async def test_a_post_to_a_path_that_does_not_exist_is_404_and_to_a_get_route_405(
+    browser: httpx.AsyncClient,
+) -> None:
+    unknown = await browser.post("/no/such/route", json={})
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "NOT_FOUND"
+
+    wrong_method = await browser.post("/health")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert set(wrong_method.headers["allow"].split(", ")) == {"GET", "HEAD"}
+
+    # The API's own routes are untouched by the catch-all.
+    assert (await browser.delete("/graphql")).status_code == 405

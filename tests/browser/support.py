@@ -41,7 +41,8 @@ def sign_in(page: Page, base: str, username: str, password: str, *, chinese: boo
 
 def choose(page: Page, select_id: str, option: str) -> None:
     """Pick an option of an Element Plus select by its visible text."""
-    page.locator(f"#{select_id}").click()
+    # The select's wrapper, not its input: the text of the chosen value lies over the input.
+    page.locator(f".el-select__wrapper:has(#{select_id})").click()
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 

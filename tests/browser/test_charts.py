@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import BrowserContext, expect
 
-from tests.browser.conftest import HISTORY, REGULATOR, Cast, verified
-from tests.browser.support import YEAR, fill_number, sign_in
+from services.codes import make_credit_code
+from tests.browser.conftest import ARTIFACTS, ENTERPRISES, HISTORY, REGULATOR, Cast, verified
+from tests.browser.support import YEAR, choose, fill_number, save_screenshots, sign_in
 
 PREVIEW = """
 mutation($input: AllocationInput!) {
@@ -139,3 +140,37 @@ def test_the_factor_list_shows_effective_dates_and_rows_without_a_value(
     page.get_by_role("tab", name="基准值").click()
     coal = page.get_by_test_id("benchmarks").get_by_role("row", name="POWER_COAL_GT300 2024")
     expect(coal).to_contain_text("0.791")
+
+
+def test_a_direct_rule_preview_takes_its_amounts_from_a_csv_and_names_the_bad_line(
+    cast: Cast, new_context: Callable[..., BrowserContext]
+) -> None:
+    codes = [make_credit_code(region, body) for _, region, body, *_ in ENTERPRISES]
+    amounts = {ENTERPRISES[0][0]: 510_000, ENTERPRISES[1][0]: 230_500}
+    good = f"credit_code,amount\n{codes[0]},510000\n{codes[1]},230500\n"
+    page = new_context().new_page()
+    sign_in(page, cast.url, *REGULATOR)
+    page.goto(f"{cast.url}/allocation")
+    panel = page.get_by_test_id("preview-B")
+    choose(page, "B-rule", "直接录入")
+
+    panel.locator("#B-direct").set_input_files(
+        {"name": "a.csv", "mimeType": "text/csv", "buffer": good.encode()}
+    )
+    panel.get_by_role("button", name="预览").click()
+    expect(panel.get_by_test_id("amount")).to_have_count(2)
+    shown = {
+        line.locator("td").first.inner_text(): tonnes(line.get_by_test_id("amount").inner_text())
+        for line in panel.get_by_test_id("lines-B").locator("tbody tr").all()
+    }
+    assert shown == amounts
+
+    bad = good + f"{codes[2]},lots\n"
+    panel.locator("#B-direct").set_input_files(
+        {"name": "b.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+    )
+    panel.get_by_role("button", name="预览").click()
+    expect(panel.locator(".el-alert--error")).to_be_visible()
+    expect(panel.get_by_test_id("bad-lines")).to_contain_text("4")  # the header is line 1
+    expect(panel.get_by_test_id("amount")).to_have_count(0)
+    save_screenshots([page.context], ARTIFACTS / "screens", "direct-preview")
