@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from models import TokenScope
+from models import TokenScope, User
 from services.access import Actor
 from services.identity import api_tokens
-from services.identity.users import actor_for_token
+from services.identity.users import actor_for_token, user_for_token
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -17,12 +17,18 @@ def bearer_token(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def authenticate_session(connection: HTTPConnection, secret: str) -> Actor | None:
-    """The actor behind the request's bearer token, or None (anonymous or invalid token), also
+async def session_user(connection: HTTPConnection, secret: str) -> User | None:
+    """The user behind the request's bearer token, or None (anonymous or invalid token), also
     when the account must change its password first: GraphQL lets such a session read `me` and
     call changePassword (schema/permissions.py)."""
     token = bearer_token(connection.headers.get("authorization"))
-    return await actor_for_token(token, secret) if token else None
+    return await user_for_token(token, secret) if token else None
+
+
+async def authenticate_session(connection: HTTPConnection, secret: str) -> Actor | None:
+    """As `session_user`, as the actor."""
+    user = await session_user(connection, secret)
+    return Actor.of(user) if user else None
 
 
 async def authenticate(connection: HTTPConnection, secret: str) -> Actor | None:

@@ -71,8 +71,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
-    import uvicorn
-
     from services.bootstrap import bootstrap
 
     async def prepare() -> list[str]:
@@ -95,10 +93,17 @@ def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
     for line in lines:
         print(line, flush=True)
     print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
+    run_uvicorn("api.main:app", settings.host, settings.port, workers)
+
+
+def run_uvicorn(app: str, host: str, port: int, workers: int = 1) -> None:
+    """How `ccms serve` runs uvicorn; bench/overhead.py serves its bare endpoint the same way."""
+    import uvicorn
+
     uvicorn.run(
-        "api.main:app",
-        host=settings.host,
-        port=settings.port,
+        app,
+        host=host,
+        port=port,
         workers=workers,
         log_level="info",
         proxy_headers=True,

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from core.settings import database_url_from_env
@@ -13,9 +14,24 @@ from core.settings import database_url_from_env
 MODEL_MODULES = ["models"]
 
 
+async def _keep_session(connection: object) -> None:
+    """What a pooled PostgreSQL connection needs on release, beyond the rollback of an open
+    transaction that asyncpg always does: nothing. Its default reset (advisory unlock, CLOSE
+    ALL, UNLISTEN, RESET ALL) is one more round trip after every query, and the code keeps no
+    session state: settings are SET LOCAL, locks are transaction locks, nothing LISTENs."""
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return database_url
+    config = expand_db_url(database_url)
+    config["credentials"]["reset"] = _keep_session
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -32,6 +32,7 @@ from schema.allocation.queries import AllocationQueries
 from schema.compliance.mutations import ComplianceMutations
 from schema.compliance.preview import BalancePreviewQueries
 from schema.compliance.queries import ComplianceQueries
+from schema.documents import DocumentCache, PreparedDocuments
 from schema.downloads.mutations import DownloadMutations
 from schema.energy.mutations import EnergyMutations
 from schema.energy.queries import EnergyQueries
@@ -121,11 +122,18 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    # The limits' rules are built once, so that every request validates with the same rules
+    # and a document that passed them once can be reused (schema/documents.py).
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        OneLoginPerRequest,
+    ]
+    documents = DocumentCache()
     extensions: list = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules([OneLoginPerRequest]),
+        lambda: AddValidationRules(rules),
+        lambda: PreparedDocuments(documents),
     ]
     if not settings.debug:
         extensions.append(lambda: _MaskErrors(should_mask_error=_is_unexpected))

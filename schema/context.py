@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.types import Info
 
+import models
 from core.hub import MemoryHub
 from core.settings import Settings
 from schema.loaders import Loaders
@@ -22,6 +23,9 @@ class Context:
     settings: Settings
     files: FileStore
     actor: Actor | None
+    # The signed-in user's row as the token check read it (HTTP only), so that `me` does not
+    # read it again; a WebSocket's context outlives it, so there it stays None.
+    user: models.User | None = None
     request: Request | WebSocket | None = None
     response: object | None = field(default=None)
     # Set by `login` so its payload (`user { enterprise }`) reads as the new session would;

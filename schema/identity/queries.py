@@ -17,4 +17,8 @@ class IdentityQueries:
         graphql_type=User,
     )
     async def me(self, info: Info) -> models.User:
-        return await models.User.get(id=actor_of(info).user_id)
+        user: models.User | None = info.context.user
+        actor = actor_of(info)
+        if user is not None and user.id == actor.user_id:
+            return user
+        return await models.User.get(id=actor.user_id)

@@ -16,6 +16,7 @@ from services.codes import validate_region_prefix
 from services.errors import ErrorCode, ServiceError, not_found
 from services.identity import passwords, throttle, tokens
 from services.identity.throttle import ThrottlePolicy
+from services.orm import row_by_id
 from services.values import MAX_ID
 
 USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
@@ -103,8 +104,8 @@ async def user_for_token(token: str, secret: str) -> User | None:
     claims = tokens.claims_from(token, secret)
     if claims is None or not 0 < claims.user_id <= MAX_ID:
         return None
-    user = await User.get_or_none(id=claims.user_id, is_active=True)
-    if user is None or user.session_version != claims.session_version:
+    user = await row_by_id(User, claims.user_id)
+    if user is None or not user.is_active or user.session_version != claims.session_version:
         return None
     return user
 

@@ -16,6 +16,7 @@ from graphql import (
     Source,
     TokenKind,
     get_introspection_query,
+    parse,
     specified_scalar_types,
 )
 from tortoise import connections
@@ -24,6 +25,7 @@ from api.app import create_app
 from core.settings import Settings
 from models import User
 from schema import build_schema
+from schema.documents import MAX_TEXT, DocumentCache
 from schema.permissions import IsAuthenticated
 from schema.printer import sdl
 from services.access import Actor
@@ -107,6 +109,31 @@ async def test_a_query_eleven_levels_deep_is_refused_before_it_runs(
 ) -> None:
     error = top_level_error(await gql(chain(11), actor=regulator))
     assert "exceeds maximum operation depth of 10" in error["message"]
+
+
+async def test_a_refused_document_stays_refused_and_an_accepted_one_answers_alike_when_sent_again(
+    gql: GraphQLClient, regulator: Actor
+) -> None:
+    # Accepted documents are kept by their text (schema/documents.py); refused ones never are.
+    for _ in range(3):
+        assert (
+            "exceeds maximum operation depth"
+            in top_level_error(await gql(chain(11), actor=regulator))["message"]
+        )
+        assert await gql(chain(10), actor=regulator) == {"data": {"notice": None}}
+    first = await gql("{ me { username role } }", actor=regulator)
+    assert await gql("{ me { username role } }", actor=regulator) == first
+    assert first["data"]["me"]["username"] == (await User.get(id=regulator.user_id)).username
+
+
+def test_the_document_cache_is_bounded_in_count_and_in_text() -> None:
+    cache = DocumentCache(size=2)
+    for text in ("{ a }", "{ b }", "{ c }"):
+        cache.put(text, parse(text))
+    assert [cache.get(t) is not None for t in ("{ a }", "{ b }", "{ c }")] == [False, True, True]
+    long = "{ " + "a " * MAX_TEXT + "}"
+    cache.put(long, parse("{ a }"))
+    assert cache.get(long) is None
 
 
 def aliases(count: int) -> str:

@@ -204,7 +204,7 @@ async def test_a_refused_password_change_changes_nothing(
 
 
 async def test_a_wrong_current_password_counts_as_a_failed_sign_in(cast: Cast) -> None:
-    policy = ThrottlePolicy(backoff_after=2, lockout_after=10, lockout_seconds=60, address_factor=100)
+    policy = ThrottlePolicy(backoff_after=2, lockout_after=2, lockout_seconds=60, address_factor=100)
     sign_in = SignIn(SECRET, 60, address="10.9.0.3", policy=policy)
     for _ in range(2):
         with fails_with(ErrorCode.INVALID_CREDENTIALS, "currentPassword"):

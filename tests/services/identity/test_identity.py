@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
@@ -180,6 +180,22 @@ async def test_an_expired_token_is_rejected(world: World) -> None:
     assert expires_at < datetime.now(UTC)
     assert tokens.user_id_from(token, SECRET) is None
     assert await actor_for_token(token, SECRET) is None
+
+
+async def test_a_token_that_expires_after_it_was_first_accepted_is_refused_from_then_on(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await make()
+    token, expires_at = tokens.issue(user.id, SECRET, TTL)
+    assert tokens.user_id_from(token, SECRET) == user.id  # verified once, and remembered
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Later:
+            return cls.fromtimestamp(expires_at.timestamp() + 1, tz)
+
+    monkeypatch.setattr(tokens, "datetime", Later)
+    assert tokens.user_id_from(token, SECRET) is None
 
 
 async def test_a_token_signed_with_another_key_or_altered_is_rejected(world: World) -> None:
