@@ -35,6 +35,7 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     upload_dir: Path = Path("var/uploads")
     upload_max_bytes: int = 20 * 1024 * 1024
+    graphql_body_max_bytes: int = 2 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
     debug: bool = False
@@ -87,6 +88,7 @@ class Settings:
             token_ttl_seconds=_int("CCMS_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             upload_dir=Path(os.environ.get("CCMS_UPLOAD_DIR") or var_dir / "uploads"),
             upload_max_bytes=_int("CCMS_UPLOAD_MAX_BYTES", cls.upload_max_bytes),
+            graphql_body_max_bytes=_int("CCMS_GRAPHQL_BODY_MAX_BYTES", cls.graphql_body_max_bytes),
             host=os.environ.get("CCMS_HOST", cls.host),
             port=_int("CCMS_PORT", cls.port),
             debug=_bool("CCMS_DEBUG", False),

@@ -24,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from core.db import unavailable
 from core.settings import Settings
 from schema.alarms.mutations import AlarmMutations
 from schema.alarms.queries import AlarmQueries
@@ -44,6 +45,7 @@ from schema.identity.directory import UserDirectoryQueries
 from schema.identity.mutations import IdentityMutations
 from schema.identity.one_login import OneLoginPerRequest
 from schema.identity.queries import IdentityQueries
+from schema.limits import InputLimits
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
 from schema.scalars import SCALARS
@@ -90,11 +92,13 @@ class Mutation(
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask bugs, never the errors we raise on purpose (auth, pagination, validation)."""
+    """Mask bugs, never the errors we raise on purpose (auth, pagination, validation), nor a
+    database outage, which the HTTP view answers with 503 (api/outage.py)."""
     return (
         error.original_error is not None
         and not isinstance(error.original_error, GraphQLError)
         and not (error.extensions and "code" in error.extensions)
+        and not unavailable(error.original_error)
     )
 
 
@@ -126,6 +130,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules([OneLoginPerRequest]),
+        InputLimits,
     ]
     if not settings.debug:
         extensions.append(lambda: _MaskErrors(should_mask_error=_is_unexpected))

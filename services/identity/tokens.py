@@ -12,6 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from services.values import MAX_ID
+
+# session_version is a 32-bit INTEGER column: a larger claim names no session.
+MAX_SESSION_VERSION = 2**31 - 1
+
 ALGORITHM = "HS256"
 
 
@@ -34,9 +39,13 @@ def claims_from(token: str, secret: str) -> Claims | None:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
         version = claims.get("sv", 0)
-        if not isinstance(version, int):
+        if not isinstance(version, int) or not 0 <= version <= MAX_SESSION_VERSION:
             return None
-        return Claims(int(claims["sub"]), version, datetime.fromtimestamp(claims["exp"], UTC))
+        user_id = int(claims["sub"])
+        # A validly signed id beyond the column's range (2^63) would fail in the database.
+        if not 0 < user_id <= MAX_ID:
+            return None
+        return Claims(user_id, version, datetime.fromtimestamp(claims["exp"], UTC))
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
         return None
 
