@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -190,3 +191,30 @@ def code_of(body: dict) -> str:
     assert body.get("data") is None, body
     [error] = body["errors"]
     return error["extensions"]["code"]
+
+
+ISSUE = """
+mutation($input: IssueNoticeInput!) { issueNotice(input: $input) { notice { id deadline } errors { code field } } }
+"""
+
+
+async def issue_notice(regulator: Client, enterprise_id: str, year: int = 2026) -> str:
+    """Set the enterprise's allowance for `year` and issue its notice; the notice's id."""
+    allowance = await regulator.data(
+        "mutation($e: ID!, $y: Int!) { setInitialAllowance(enterpriseId: $e, year: $y, amount: 1000) "
+        "{ errors { code } } }",
+        {"e": enterprise_id, "y": year},
+    )
+    assert allowance["setInitialAllowance"]["errors"] == [], allowance
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    notice = {
+        "enterpriseId": enterprise_id,
+        "year": year,
+        "ackWindowHours": 72,
+        "title": "履约通知",
+        "deadline": deadline,
+        "document": None,
+    }
+    issued = await regulator.upload(ISSUE, {"input": notice}, "input.document")
+    assert issued["data"]["issueNotice"]["errors"] == [], issued
+    return issued["data"]["issueNotice"]["notice"]["id"]
