@@ -3,6 +3,7 @@ PostgreSQL with Redis: every input is answered with a coded error and nothing is
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,9 @@ from tests.e2e.hardening import (
     Client,
     api,  # noqa: F401  # the module's server, one per backend
     code_of,
+    issue_notice,
     new_enterprise,
+    new_member,
     new_regulator,
     signed_in,
 )
@@ -237,3 +240,44 @@ async def test_a_signed_token_naming_user_two_to_the_63_is_refused_like_any_bad_
         assert response.status_code == 401, response.text
     finally:
         await client.aclose()
+
+
+# -- idempotent replays ---------------------------------------------------------------------------
+
+SUBMIT = """
+mutation($input: SubmitApplicationInput!) {
+  submitApplication(input: $input) { application { id } errors { code field } }
+}
+"""
+
+
+async def test_twenty_parallel_submissions_with_one_key_all_return_the_one_application(
+    admin: Client, regulator: Client
+) -> None:
+    enterprise = await new_enterprise(admin)
+    notice_id = await issue_notice(regulator, enterprise["id"])
+    member = await new_member(admin, enterprise["id"])
+    try:
+        acknowledged = await member.data(
+            "mutation($n: ID!) { acknowledgeNotice(noticeId: $n) { errors { code } } }", {"n": notice_id}
+        )
+        assert acknowledged["acknowledgeNotice"]["errors"] == []
+        application = {
+            "noticeId": notice_id,
+            "verifiedEmissions": 900,
+            "report": None,
+            "idempotencyKey": f"retry-{notice_id}",
+        }
+        answers = await asyncio.gather(
+            *(member.upload(SUBMIT, {"input": application}, "input.report") for _ in range(20))
+        )
+        payloads = [answer["data"]["submitApplication"] for answer in answers]
+        assert [p["errors"] for p in payloads] == [[]] * 20, payloads
+        assert len({p["application"]["id"] for p in payloads}) == 1, payloads
+        listed = await member.data(
+            "query($n: ID!) { notice(id: $n) { status applications { id } } }", {"n": notice_id}
+        )
+        assert listed["notice"]["status"] == "UNDER_REVIEW"
+        assert [a["id"] for a in listed["notice"]["applications"]] == [payloads[0]["application"]["id"]]
+    finally:
+        await member.aclose()
