@@ -58,6 +58,7 @@ class Settings:
     signin_address_factor: int = 10
     password_hash_threads: int = 2
     session_check_seconds: float = 30.0
+    worker_shutdown_seconds: float = 8.0
 
     @property
     def embedded(self) -> bool:
@@ -116,6 +117,9 @@ class Settings:
             signin_address_factor=_int("CCMS_SIGNIN_ADDRESS_FACTOR", cls.signin_address_factor),
             password_hash_threads=_int("CCMS_PASSWORD_HASH_THREADS", cls.password_hash_threads),
             # At least 1 s: each check is a query per open WebSocket.
+            worker_shutdown_seconds=float(
+                os.environ.get("CCMS_WORKER_SHUTDOWN_SECONDS") or cls.worker_shutdown_seconds
+            ),
             session_check_seconds=max(
                 1.0, float(os.environ.get("CCMS_SESSION_CHECK_SECONDS") or cls.session_check_seconds)
             ),
