@@ -27,6 +27,7 @@ from api.imports import (
     ingest_energy,
 )
 from api.limits import BodySizeLimit
+from api.outage import DatabaseOutage
 from core import runtime
 from core.settings import Settings
 from schema import build_schema
@@ -59,11 +60,13 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await runtime.stop(manage_db=manage_db)
 
     middleware = [
+        Middleware(DatabaseOutage),
         Middleware(
             BodySizeLimit,
             max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD,
             exempt=STREAMED,
-        )
+            documents={"/graphql": settings.graphql_body_max_bytes},
+        ),
     ]
     if settings.cors_origins:
         middleware.append(

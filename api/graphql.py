@@ -28,6 +28,8 @@ from strawberry.types.unset import UNSET
 
 from api import console
 from api.auth import bearer_token, session_user
+from api.outage import DatabaseUnavailable
+from core.db import unavailable
 from core.hub import MemoryHub
 from core.settings import Settings
 from schema.context import Context
@@ -168,6 +170,12 @@ class GraphQLView(GraphQL[Context, None]):
         return sub_response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if any(
+            error.original_error is not None and unavailable(error.original_error)
+            for error in result.errors or ()
+        ):
+            # Not "Unexpected error.": the whole request is answered 503 (api/outage.py).
+            raise DatabaseUnavailable
         response = await super().process_result(request, result)
         if (
             is_request_error(result)

@@ -79,6 +79,8 @@ async def ingest_energy(request: Request) -> JSONResponse:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
         return _refused(ServiceError(ErrorCode.INVALID_BODY, "the body is not JSON", "body"))
+    except RecursionError:  # arrays nested 100,000 deep: no batch of records looks like that
+        return _refused(ServiceError(ErrorCode.INVALID_BODY, "the body is nested too deeply", "body"))
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
         return _refused(ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"))

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import signal
 import sys
 
 from core import db
@@ -223,7 +224,18 @@ def _worker(settings: Settings, processes: int, threads: int) -> None:
         sys.exit("ccms worker needs REDIS_URL; the embedded default runs its jobs inside `ccms serve`.")
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.actors", "--processes", str(processes), "--threads", str(threads)]
+    sys.argv = [
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        # Jobs are idempotent and their messages are redelivered: a stop need not wait for them
+        # (dramatiq's default is 10 minutes, far past any supervisor's patience).
+        "--worker-shutdown-timeout",
+        str(int(settings.worker_shutdown_seconds * 1000)),
+    ]
     sys.exit(dramatiq_main())
 
 
@@ -237,9 +249,14 @@ def _scheduler(settings: Settings) -> None:
 
     async def run() -> None:
         await runtime.start(settings, listen=False)
+        sweeping = asyncio.create_task(periodic_sweep(settings.sweep_interval_seconds))
+        # SIGTERM (to the process group, from systemd or `docker stop`) ends the sweep and closes
+        # the database and Redis cleanly instead of killing the process mid-sweep.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sweeping.cancel)
         try:
             print(f"Sweeping every {settings.sweep_interval_seconds:g} s", flush=True)
-            await periodic_sweep(settings.sweep_interval_seconds)
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
         finally:
             await runtime.stop()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Any
 
+from asyncpg.exceptions import InterfaceError, OperatorInterventionError, PostgresConnectionError
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate as run_migrations
 
 from core.settings import database_url_from_env
@@ -74,6 +78,43 @@ async def migrate(database_url: str) -> None:
         await seed_reference_data()
     finally:
         await Tortoise.close_connections()
+
+
+# What a database that is down, restarting or out of reach raises (through Tortoise's wrappers):
+# a refused or reset socket, a connection lost mid-query, "the database system is shutting down".
+_UNAVAILABLE = (
+    ConnectionError,  # refused, reset, aborted, broken pipe
+    socket.gaierror,  # the host name does not resolve
+    TimeoutError,
+    DBConnectionError,
+    PostgresConnectionError,
+    OperatorInterventionError,
+    InterfaceError,
+)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error`, or anything it was raised from, says the database cannot be reached
+    (rather than that a statement was wrong): the request may succeed if retried later."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNAVAILABLE) or _unreachable(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unreachable(error: BaseException) -> bool:
+    # asyncpg trying several addresses raises a plain OSError("Multiple exceptions: ...").
+    # Other OSErrors (a full disk under the upload store) are not the database's.
+    return isinstance(error, OSError) and (
+        error.errno in _UNREACHABLE or str(error).startswith("Multiple exceptions")
+    )
+
+
+_UNREACHABLE = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
 
 
 # For the `tortoise` CLI (makemigrations): see [tool.tortoise] in pyproject.toml.

@@ -97,10 +97,21 @@ class MemoryHub:
 
 class RedisHub(MemoryHub):
     """Redis pub/sub across processes. Pub/sub is at-most-once: after a reconnect every
-    local subscriber receives RESYNC so clients refetch from the database."""
+    local subscriber receives RESYNC so clients refetch from the database.
+
+    Publishing is never silently lossy either. After a Redis restart the first publish fails
+    on a stale pooled connection; it is retried on a fresh one (`publish_attempts`). An event
+    that still cannot be published is replaced by RESYNC: at once for this process's
+    subscribers, and on the channel, before the next event that does get through, for
+    everyone else's."""
 
     def __init__(
-        self, url: str, max_queue: int = 256, retry_seconds: float = 0.5, listen: bool = True
+        self,
+        url: str,
+        max_queue: int = 256,
+        retry_seconds: float = 0.5,
+        listen: bool = True,
+        publish_attempts: int = 3,
     ) -> None:
         super().__init__(max_queue)
         from redis.asyncio import Redis
@@ -111,6 +122,8 @@ class RedisHub(MemoryHub):
         db = int(self.redis.connection_pool.connection_kwargs.get("db") or 0)
         self.channel = CHANNEL if db == 0 else f"{CHANNEL}:{db}"
         self.retry_seconds = retry_seconds
+        self.publish_attempts = publish_attempts
+        self.unannounced_loss = False  # an event was lost: RESYNC goes out before the next one
         self.listen = listen
         self.listener: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
@@ -133,10 +146,21 @@ class RedisHub(MemoryHub):
         await super().stop()
 
     async def publish(self, event: Event) -> None:
-        try:
-            await self.redis.publish(self.channel, event.to_json())
-        except Exception:
-            log.warning("could not publish %s; subscribers will resync", event.type, exc_info=True)
+        for attempt in range(1, self.publish_attempts + 1):
+            try:
+                if self.unannounced_loss:
+                    await self.redis.publish(self.channel, Event(EventType.RESYNC).to_json())
+                    self.unannounced_loss = False
+                await self.redis.publish(self.channel, event.to_json())
+                return
+            except Exception:
+                # redis-py drops a connection that failed; the next attempt opens a new one.
+                log.warning("could not publish %s (attempt %d)", event.type, attempt, exc_info=True)
+                if attempt < self.publish_attempts:
+                    await asyncio.sleep(self.retry_seconds * (attempt - 1))
+        log.warning("%s lost: sending RESYNC to subscribers", event.type)
+        self.unannounced_loss = True
+        self.deliver(Event(EventType.RESYNC))
 
     def _deliver_raw(self, raw: bytes) -> None:
         # One bad message (say, a new event type from a newer process mid-deploy) is skipped:

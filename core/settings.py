@@ -35,6 +35,7 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     upload_dir: Path = Path("var/uploads")
     upload_max_bytes: int = 20 * 1024 * 1024
+    graphql_body_max_bytes: int = 2 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
     debug: bool = False
@@ -57,6 +58,7 @@ class Settings:
     signin_address_factor: int = 10
     password_hash_threads: int = 2
     session_check_seconds: float = 30.0
+    worker_shutdown_seconds: float = 8.0
 
     @property
     def embedded(self) -> bool:
@@ -87,6 +89,7 @@ class Settings:
             token_ttl_seconds=_int("CCMS_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
             upload_dir=Path(os.environ.get("CCMS_UPLOAD_DIR") or var_dir / "uploads"),
             upload_max_bytes=_int("CCMS_UPLOAD_MAX_BYTES", cls.upload_max_bytes),
+            graphql_body_max_bytes=_int("CCMS_GRAPHQL_BODY_MAX_BYTES", cls.graphql_body_max_bytes),
             host=os.environ.get("CCMS_HOST", cls.host),
             port=_int("CCMS_PORT", cls.port),
             debug=_bool("CCMS_DEBUG", False),
@@ -114,6 +117,9 @@ class Settings:
             signin_address_factor=_int("CCMS_SIGNIN_ADDRESS_FACTOR", cls.signin_address_factor),
             password_hash_threads=_int("CCMS_PASSWORD_HASH_THREADS", cls.password_hash_threads),
             # At least 1 s: each check is a query per open WebSocket.
+            worker_shutdown_seconds=float(
+                os.environ.get("CCMS_WORKER_SHUTDOWN_SECONDS") or cls.worker_shutdown_seconds
+            ),
             session_check_seconds=max(
                 1.0, float(os.environ.get("CCMS_SESSION_CHECK_SECONDS") or cls.session_check_seconds)
             ),

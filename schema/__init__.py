@@ -24,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from core.db import unavailable
 from core.settings import Settings
 from schema.alarms.mutations import AlarmMutations
 from schema.alarms.queries import AlarmQueries
@@ -45,6 +46,7 @@ from schema.identity.directory import UserDirectoryQueries
 from schema.identity.mutations import IdentityMutations
 from schema.identity.one_login import OneLoginPerRequest
 from schema.identity.queries import IdentityQueries
+from schema.limits import InputLimits
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
 from schema.scalars import SCALARS
@@ -91,11 +93,13 @@ class Mutation(
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    """Mask bugs, never the errors we raise on purpose (auth, pagination, validation)."""
+    """Mask bugs, never the errors we raise on purpose (auth, pagination, validation), nor a
+    database outage, which the HTTP view answers with 503 (api/outage.py)."""
     return (
         error.original_error is not None
         and not isinstance(error.original_error, GraphQLError)
         and not (error.extensions and "code" in error.extensions)
+        and not unavailable(error.original_error)
     )
 
 
@@ -133,6 +137,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(rules),
+        # Before PreparedDocuments: the input limits depend on each request's variables, so
+        # they are checked even when the document's validation is remembered.
+        InputLimits,
         lambda: PreparedDocuments(documents),
     ]
     if not settings.debug:

@@ -59,7 +59,7 @@ class PreparedDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if self.hit:
+        if self.hit and context.pre_execution_errors is None:  # no earlier check refused it
             context.pre_execution_errors = []  # strawberry then skips validation
         yield
         if not self.hit and context.pre_execution_errors == [] and context.query and context.graphql_document:

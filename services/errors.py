@@ -99,6 +99,9 @@ class ErrorCode(StrEnum):
     USER_ALREADY_INACTIVE = "USER_ALREADY_INACTIVE"
     OWN_ACCOUNT = "OWN_ACCOUNT"  # an administrator may not deactivate or demote themselves
     PASSWORD_UNCHANGED = "PASSWORD_UNCHANGED"
+    # The request itself
+    INVALID_CHARACTER = "INVALID_CHARACTER"  # a NUL byte in a string: no database can store it
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # the database does not answer; retry later
 
 
 class ServiceError(Exception):

@@ -32,6 +32,8 @@ MAX_LINE = 64 * 1024  # characters: far beyond any real row, and a bound on what
 # item that is not an object): its value says why, and the importer reports it with its line.
 UNREADABLE = "(unreadable)"
 MAX_REPORTED_ERRORS = 1000
+NUL_STAND_IN = "\ue000"  # a private-use character, for NUL while the csv module reads a line
+MAX_DIGITS = 18  # integer digits of a quantity before it is refused unconverted
 
 
 class _Row(Protocol):
@@ -89,6 +91,7 @@ class RowImporter(Generic[RowT]):
         self.writing: asyncio.Future[None] | None = None
         self.enterprises: dict[str, tuple[int, str]] = {}  # credit code -> (id, region code), in scope
         self.outside: set[str] = set()  # credit codes not found in scope
+        self.taken = 0  # rows seen, good or bad
 
     async def prepare(self) -> None:
         """Load what parsing needs (reference tables) before the first row."""
@@ -168,8 +171,17 @@ class RowImporter(Generic[RowT]):
         self.result.add(RowError(line, code, field, message))
 
     async def _take(self, line: int, raw: dict[str, str]) -> None:
+        self.taken += 1
+        if self.taken % YIELD_EVERY == 0:
+            # Every row, not only every good one: a file of a million duplicate or bad rows
+            # is parsed without a write to wait for, and held the event loop (and /health) for
+            # over 25 s. This also lets the batch being written take its next round trip.
+            await asyncio.sleep(0)
         if UNREADABLE in raw:
             self.reject(line, ErrorCode.INVALID_ROW, None, raw[UNREADABLE])
+            return
+        if nul := next((name for name, value in raw.items() if "\x00" in value), None):
+            self.reject(line, ErrorCode.INVALID_CHARACTER, nul, f"{nul} contains a NUL character")
             return
         try:
             row = self.parse(line, raw)
@@ -184,8 +196,6 @@ class RowImporter(Generic[RowT]):
         self.pending.append(row)
         if len(self.pending) >= self.batch:
             await self._flush()
-        elif len(self.pending) % YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # let the batch being written take its next round trip
 
     async def _flush(self) -> None:
         """Start writing the pending batch while the next one is parsed: the database works on
@@ -228,6 +238,10 @@ def parse_quantity(text: str, field: str = "quantity") -> Decimal:
         raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} {text!r} is not a number", field) from None
     if not number.is_finite():
         raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a finite number", field)
+    # 1E+999999999 is a finite Decimal whose first unit conversion overflows the context:
+    # anything of 10^18 or more is far beyond every cap the importers apply afterwards.
+    if number.adjusted() >= MAX_DIGITS:
+        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} is implausibly large", field)
     if number < 0:
         raise ServiceError(ErrorCode.NEGATIVE_QUANTITY, f"{field} must not be negative", field)
     return number
@@ -280,8 +294,18 @@ def _parse_line(raw_line: str, header: list[str]) -> dict[str, str] | None:
         return None
     if len(raw_line) > MAX_LINE:
         return {UNREADABLE: f"the line is longer than {MAX_LINE:,} characters"}
+    # The csv module refuses NUL outright; carried through it, the row's field says where it is.
+    nul = "\x00" in raw_line
     try:
-        values = next(csv.reader(io.StringIO(raw_line.rstrip("\r"))))
+        values = next(
+            csv.reader(
+                io.StringIO(
+                    raw_line.rstrip("\r").replace("\x00", NUL_STAND_IN) if nul else raw_line.rstrip("\r")
+                )
+            )
+        )
     except csv.Error as error:  # a stray quote, a field over the csv module's limit...
         return {UNREADABLE: f"not a CSV row: {error}"}
+    if nul:
+        values = [value.replace(NUL_STAND_IN, "\x00") for value in values]
     return dict(zip(header, values, strict=False))

@@ -7,7 +7,7 @@ naming the field, not a parser message.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from services.errors import ErrorCode, ServiceError
@@ -68,13 +68,26 @@ def year(value: int, field: str = "year") -> int:
 
 
 def aware(value: datetime, field: str) -> datetime:
-    """Deadlines are instants: a time without a UTC offset is ambiguous (Beijing or UTC?)."""
+    """Deadlines are instants: a time without a UTC offset is ambiguous (Beijing or UTC?).
+
+    Returned in UTC. An instant past year 9999 in UTC (9999-12-31T23:59:59-12:00) exists in no
+    datetime or database column: refused here, before any comparison overflows."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ServiceError(
             ErrorCode.INVALID_DATETIME,
             f"{field} needs a UTC offset, e.g. 2026-12-31T23:59:59+08:00",
             field,
         )
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ServiceError(ErrorCode.INVALID_DATETIME, f"{field} is out of range", field) from None
+
+
+def no_nul(value: str, field: str) -> str:
+    """PostgreSQL cannot store U+0000 in text (SQLite can): refuse it the same on both."""
+    if "\x00" in value:
+        raise ServiceError(ErrorCode.INVALID_CHARACTER, f"{field} contains a NUL character", field)
     return value
 
 

@@ -13,10 +13,12 @@ from schema.compliance.types import Notice
 from schema.context import actor_of
 from schema.enums import Sector
 from schema.errors import Payload, mutation, parse_id
+from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.access import Actor
 from services.allocation import direct, plans, rules
+from services.allocation.trend import MAX_YEARS
 from services.compliance import documents
 from services.errors import ErrorCode, ServiceError
 from services.values import Raw
@@ -30,7 +32,9 @@ class AllocationScopeInput:
     industry_code: str | None = strawberry.field(default=None, description="GB/T 4754 code or its prefix.")
     sector: Sector | None = strawberry.field(default=None, description="ETS sector.")
     enterprise_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Exactly these enterprises (at most 100,000)."
+        default=None,
+        description="Exactly these enterprises (at most 100,000).",
+        directives=max_items(rules.MAX_DIRECT),
     )
 
 
@@ -60,6 +64,7 @@ class AllocationInput:
     )
     base_years: list[int] | None = strawberry.field(
         default=None,
+        directives=max_items(MAX_YEARS),
         description="Years whose data the rule reads (default: the last 3 with data before `year`).",
     )
     reduction_rate: Raw | None = strawberry.field(
@@ -78,7 +83,9 @@ class AllocationInput:
         description="BENCHMARK: nobody gets less than this share of its verified emissions (e.g. 0.8).",
     )
     direct: list[DirectAmountInput] | None = strawberry.field(
-        default=None, description="DIRECT: amounts per enterprise (at most 100,000)."
+        default=None,
+        description="DIRECT: amounts per enterprise (at most 100,000).",
+        directives=max_items(rules.MAX_DIRECT),
     )
     direct_csv: documents.Upload | None = strawberry.field(
         default=None,

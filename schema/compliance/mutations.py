@@ -12,6 +12,7 @@ from schema.compliance.types import Application, Message, Notice
 from schema.context import actor_of
 from schema.enums import Decision
 from schema.errors import Payload, mutation, parse_id
+from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Ratio, Tonnes
 from services.compliance import applications, documents, inbox, notices
@@ -198,7 +199,12 @@ class ComplianceMutations:
     async def mark_messages_read(
         self,
         info: Info,
-        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Your messages to mark read.")],
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Your messages to mark read.", directives=max_items(inbox.MAX_IDS)
+            ),
+        ],
     ) -> MessagesPayload:
         numbers = [parse_id(i, "ids", "Message") for i in ids[: inbox.MAX_IDS + 1]]
         messages = await inbox.mark_read(actor_of(info), numbers)

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from schema.context import actor_of
 from schema.errors import Payload, mutation, parse_id
+from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
 from schema.statistics.types import StatisticsDimension, StatisticsFilterInput
 from services.identity import downloads
@@ -72,7 +73,10 @@ class DownloadMutations:
         format: Annotated[ExportFormat, strawberry.argument(description="CSV or JSON.")],
         group_by: Annotated[
             list[StatisticsDimension],
-            strawberry.argument(description="The keys of a row, in order, as in `statistics`."),
+            strawberry.argument(
+                description="The keys of a row, in order, as in `statistics`.",
+                directives=max_items(len(StatisticsDimension)),
+            ),
         ],
         filter: Annotated[
             StatisticsFilterInput | None, strawberry.argument(description="Which data to add up.")

@@ -15,6 +15,7 @@ from schema.energy.types import (
 )
 from schema.errors import mutation
 from schema.history.types import RowError, imported
+from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
 from services.energy import factors, ingest, reference_data
 from services.values import Raw
@@ -50,7 +51,12 @@ class EnergyMutations:
     async def import_energy_records(
         self,
         info: Info,
-        rows: Annotated[list[EnergyRecordInput], strawberry.argument(description="The rows, in order.")],
+        rows: Annotated[
+            list[EnergyRecordInput],
+            strawberry.argument(
+                description="The rows, in order.", directives=max_items(ingest.MAX_ROWS_PER_CALL)
+            ),
+        ],
         partial: Annotated[
             bool,
             strawberry.argument(description="Write the good rows even if some are bad (default: none)."),

@@ -16,10 +16,12 @@ from schema.energy.types import (
     EnergyTypeInfo,
 )
 from schema.errors import CodedErrors, parse_id
+from schema.limits import max_items
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
 from services.energy import reference_data
 from services.energy.records import RecordFilter, records
+from services.energy.reference_data import MAX_PRODUCTS
 
 
 @strawberry.type
@@ -39,6 +41,7 @@ class EnergyQueries:
             "prefix, effective year and version."
         ),
         graphql_type=list[EmissionFactor],
+        extensions=[CodedErrors()],
     )
     async def emission_factors(
         self,
@@ -66,10 +69,13 @@ class EnergyQueries:
     async def benchmarks(
         self,
         products: Annotated[
-            list[str] | None, strawberry.argument(description="Product codes; all when omitted.")
+            list[str] | None,
+            strawberry.argument(
+                description="Product codes; all when omitted.", directives=max_items(MAX_PRODUCTS)
+            ),
         ] = None,
     ) -> list[models.Benchmark]:
-        return await reference_data.benchmarks(products[:100] if products else None)
+        return await reference_data.benchmarks(products or None)
 
     @strawberry.field(
         extensions=[CodedErrors()],

@@ -13,8 +13,10 @@ from models.enums import EnergySource, ReferenceStatus
 from schema.enterprises.types import Enterprise
 from schema.errors import Payload
 from schema.history.types import RowError
+from schema.limits import max_items
 from schema.scalars import Quantity
 from services.energy.factors import millionths
+from services.statistics.dimensions import MAX_ENERGY_TYPES
 from services.values import Raw
 
 strawberry.enum(
@@ -273,7 +275,9 @@ class AddEnergyTypePayload(Payload):
 
 @strawberry.input(description="Which factor versions to list; all given conditions must hold.")
 class EmissionFactorFilter:
-    energy_types: list[str] | None = strawberry.field(default=None, description="Energy type codes.")
+    energy_types: list[str] | None = strawberry.field(
+        default=None, description="Energy type codes.", directives=max_items(MAX_ENERGY_TYPES)
+    )
     region_prefix: str | None = strawberry.field(
         default=None, description='Exactly this prefix ("" national).'
     )
@@ -293,7 +297,9 @@ class EnergyRecordFilter:
     enterprise_id: strawberry.ID | None = strawberry.field(default=None, description="One enterprise.")
     from_period: str | None = strawberry.field(default=None, description='From this month, e.g. "2024-01".')
     to_period: str | None = strawberry.field(default=None, description='To this month, e.g. "2024-12".')
-    energy_types: list[str] | None = strawberry.field(default=None, description="Energy type codes.")
+    energy_types: list[str] | None = strawberry.field(
+        default=None, description="Energy type codes.", directives=max_items(MAX_ENERGY_TYPES)
+    )
     source: EnergySource | None = strawberry.field(default=None, description="One source.")
     missing_factor: bool | None = strawberry.field(
         default=None,

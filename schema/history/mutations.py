@@ -8,6 +8,7 @@ from strawberry.types import Info
 from schema.context import actor_of
 from schema.errors import mutation
 from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
+from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
 from services.allocation import history
 
@@ -37,7 +38,12 @@ class HistoryMutations:
     async def import_historical_data(
         self,
         info: Info,
-        rows: Annotated[list[HistoricalRowInput], strawberry.argument(description="The rows, in order.")],
+        rows: Annotated[
+            list[HistoricalRowInput],
+            strawberry.argument(
+                description="The rows, in order.", directives=max_items(history.MAX_ROWS_PER_CALL)
+            ),
+        ],
         partial: Annotated[
             bool,
             strawberry.argument(description="Write the good rows even if some are bad (default: none)."),

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from schema.context import actor_of
 from schema.errors import CodedErrors
+from schema.limits import max_items
 from schema.pagination import DEFAULT_PAGE, After, First
 from schema.permissions import AUTHENTICATED
 from schema.statistics.types import StatisticsConnection, StatisticsDimension, StatisticsFilterInput
@@ -36,7 +37,10 @@ class StatisticsQueries:
         info: Info,
         group_by: Annotated[
             list[StatisticsDimension],
-            strawberry.argument(description="The keys of a row, in order; at least one, each at most once."),
+            strawberry.argument(
+                description="The keys of a row, in order; at least one, each at most once.",
+                directives=max_items(len(StatisticsDimension)),
+            ),
         ],
         filter: Annotated[
             StatisticsFilterInput | None, strawberry.argument(description="Which data to add up.")

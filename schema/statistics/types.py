@@ -11,9 +11,10 @@ from strawberry.types import Info
 import models
 from schema.enterprises.types import Enterprise
 from schema.enums import Sector
+from schema.limits import max_items
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
-from services.statistics.dimensions import MAX_ENTERPRISE_IDS, StatisticsFilter
+from services.statistics.dimensions import MAX_ENERGY_TYPES, MAX_ENTERPRISE_IDS, StatisticsFilter
 from services.statistics.dimensions import Dimension as StatisticsDimension
 from services.statistics.page import Page, Row
 
@@ -61,10 +62,12 @@ class StatisticsFilterInput:
     sector: Sector | None = strawberry.field(default=None, description="ETS sector.")
     enterprise_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
+        directives=max_items(MAX_ENTERPRISE_IDS),
         description=f"Only these enterprises (at most {MAX_ENTERPRISE_IDS}); ids outside your scope match nothing.",
     )
     energy_types: list[str] | None = strawberry.field(
         default=None,
+        directives=max_items(MAX_ENERGY_TYPES),
         description=(
             "Only these energy types (ELECTRICITY, NATURAL_GAS...). Restricts the energy figures only: "
             "compliance figures stay whole. An unknown code is an UNKNOWN_ENERGY_TYPE error."

@@ -75,7 +75,14 @@ async def submit_application(
     if key and (earlier := await _replayed(actor, key, notice_id)):
         return earlier
     notice = await get_notice(actor, notice_id)
-    transition(notice, Action.SUBMIT_APPLICATION, now)  # fail fast, before reading the upload
+    try:
+        transition(notice, Action.SUBMIT_APPLICATION, now)  # fail fast, before reading the upload
+    except ServiceError:
+        # The first attempt may have committed since the check above (the notice is UNDER_REVIEW
+        # now): then this is its replay, not an invalid transition.
+        if key and (earlier := await _replayed(actor, key, notice_id)):
+            return earlier
+        raise
     incoming = await files.accept(report, "report")
     balance = compute_balance(
         allowance=notice.allowance,
@@ -118,8 +125,9 @@ async def submit_application(
                 to_status=notice.status,
                 data={"balance": balance.balance, "offsetsOverCap": balance.offsets_over_cap},
             )
-    except IntegrityError:
-        # Two retries of one submission raced; the other one won and created it.
+    except (IntegrityError, ServiceError):
+        # Two retries of one submission raced; the other one won and created it (a unique key
+        # refused this one's row, or the notice's version had moved under it).
         if key and (earlier := await _replayed(actor, key, notice_id)):
             return earlier
         raise

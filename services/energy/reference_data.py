@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from models import Benchmark, EmissionFactor, EnergyType
 from services import audit
 from services.access import Actor
+from services.codes import validate_region_prefix
 from services.energy.factors import may_set_reference_data
 from services.energy.units import normalise, units
 from services.errors import ErrorCode, ServiceError
@@ -76,7 +77,7 @@ async def factor_versions(
     if energy_types:
         query = query.filter(energy_type_id__in=[t.strip().upper() for t in energy_types])
     if region_prefix is not None:
-        query = query.filter(region_prefix=region_prefix.strip())
+        query = query.filter(region_prefix=validate_region_prefix(region_prefix))
     if effective_year is not None:
         if not 1 <= effective_year <= 9999:
             return []
@@ -90,6 +91,9 @@ async def factor_versions(
         latest = {(f.energy_type_id, f.region_prefix, f.effective_from): f for f in factors}
         factors = [f for f in factors if latest[(f.energy_type_id, f.region_prefix, f.effective_from)] is f]
     return factors
+
+
+MAX_PRODUCTS = 100  # a filter of product codes; there are a handful
 
 
 async def benchmarks(products: list[str] | None = None) -> list[Benchmark]:

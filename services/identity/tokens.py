@@ -13,6 +13,11 @@ from functools import lru_cache
 
 import jwt
 
+from services.values import MAX_ID
+
+# session_version is a 32-bit INTEGER column: a larger claim names no session.
+MAX_SESSION_VERSION = 2**31 - 1
+
 ALGORITHM = "HS256"
 
 
@@ -53,9 +58,15 @@ def _verified(token: str, secret: str) -> Claims | None:
             options={"require": ["exp", "sub"], "verify_exp": False},
         )
         version = claims.get("sv", 0)
-        if not isinstance(version, int) or not isinstance(claims["exp"], int | float):
+        if not isinstance(version, int) or not 0 <= version <= MAX_SESSION_VERSION:
             return None
-        return Claims(int(claims["sub"]), version, datetime.fromtimestamp(claims["exp"], UTC))
+        if not isinstance(claims["exp"], int | float):
+            return None
+        user_id = int(claims["sub"])
+        # A validly signed id beyond the column's range (2^63) would fail in the database.
+        if not 0 < user_id <= MAX_ID:
+            return None
+        return Claims(user_id, version, datetime.fromtimestamp(claims["exp"], UTC))
     except (jwt.PyJWTError, ValueError, TypeError, OverflowError, OSError):
         return None
 

@@ -246,15 +246,41 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_a_failed_publish_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
-    hub = RedisHub(f"redis://127.0.0.1:{closed_port()}/0", listen=False)
+async def test_a_publish_that_keeps_failing_is_logged_not_raised_and_becomes_a_resync(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub = RedisHub(f"redis://127.0.0.1:{closed_port()}/0", listen=False, retry_seconds=0.01)
+    subscription: Subscription = hub.subscribe(lambda event: True)
     try:
         with caplog.at_level(logging.WARNING, logger="core.hub"):
             await asyncio.wait_for(hub.publish(numbered(1)), WAIT)
+        # This process's subscribers are told at once; the others before the next event.
+        resync = subscription.queue.get_nowait()
+        assert resync is not None and resync.type == EventType.RESYNC
+        assert hub.unannounced_loss
     finally:
         await hub.stop()
-    [record] = caplog.records
-    assert "could not publish" in record.getMessage() and "NOTICE_ACKNOWLEDGED" in record.getMessage()
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == hub.publish_attempts + 1, messages
+    assert all("NOTICE_ACKNOWLEDGED" in message for message in messages)
+    assert "lost: sending RESYNC" in messages[-1]
+
+
+async def test_after_a_lost_event_every_process_gets_a_resync_before_the_next_event(
+    redis_hubs: tuple[HubFactory, str],
+) -> None:
+    start, _ = redis_hubs
+    api = await start()
+    worker = await start(listen=False)
+    stream = aiter(api.subscribe())
+    worker.unannounced_loss = True  # as a publish that failed every attempt leaves it
+    event = numbered(2)
+
+    await worker.publish(event)
+
+    assert (await receive(stream)).type == EventType.RESYNC
+    assert await receive(stream) == event
+    assert not worker.unannounced_loss
 
 
 async def test_stopping_a_redis_hub_ends_its_listener_and_subscribers(

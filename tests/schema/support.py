@@ -65,6 +65,12 @@ def top_level_error(result: dict[str, Any]) -> dict[str, Any]:
     return error
 
 
+def refused_unread(result: dict[str, Any], code: str, field: str) -> None:
+    """Refused as the request was parsed: a coded top-level error naming the input, no data."""
+    error = top_level_error(result)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (code, field), error
+
+
 def unauthenticated(result: dict[str, Any], field: str) -> None:
     """Refused before any resolver ran: one top-level UNAUTHENTICATED error, no data."""
     error = top_level_error(result)

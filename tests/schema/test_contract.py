@@ -11,11 +11,13 @@ import pytest
 from graphql import (
     GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLObjectType,
     Lexer,
     Source,
     TokenKind,
     get_introspection_query,
+    get_nullable_type,
     parse,
     specified_scalar_types,
 )
@@ -26,6 +28,7 @@ from core.settings import Settings
 from models import User
 from schema import build_schema
 from schema.documents import MAX_TEXT, DocumentCache
+from schema.limits import limit_of
 from schema.permissions import IsAuthenticated
 from schema.printer import sdl
 from services.access import Actor
@@ -126,6 +129,17 @@ async def test_a_refused_document_stays_refused_and_an_accepted_one_answers_alik
     assert first["data"]["me"]["username"] == (await User.get(id=regulator.user_id)).username
 
 
+async def test_a_remembered_document_still_has_its_variables_checked_against_the_limits(
+    gql: GraphQLClient, world: World
+) -> None:
+    member = await world.member(await world.enterprise())
+    document = "mutation($ids: [ID!]!) { markMessagesRead(ids: $ids) { errors { code } } }"
+    for _ in range(2):  # accepted, so remembered
+        assert "errors" not in await gql(document, {"ids": ["1"]}, actor=member)
+    result = await gql(document, {"ids": ["1"] * 101}, actor=member)
+    assert top_level_error(result)["extensions"]["code"] == "TOO_MANY_ITEMS"
+
+
 def test_the_document_cache_is_bounded_in_count_and_in_text() -> None:
     cache = DocumentCache(size=2)
     for text in ("{ a }", "{ b }", "{ c }"):
@@ -165,7 +179,8 @@ def tokens(count: int) -> str:
 async def test_a_document_of_2000_tokens_is_answered(gql: GraphQLClient, world: World) -> None:
     member = await world.member(await world.enterprise())
     result = await gql(tokens(2000), actor=member)
-    assert result["data"]["markMessagesRead"]["errors"] == [{"code": "TOO_MANY_ITEMS"}]
+    # Past the token limit, to the list's own cap (1,984 ids of at most 100).
+    assert top_level_error(result)["extensions"]["code"] == "TOO_MANY_ITEMS"
 
 
 async def test_a_document_of_more_than_2000_tokens_is_refused_unparsed(
@@ -245,3 +260,23 @@ async def test_login_failures_look_the_same_whether_or_not_the_user_exists(
     ]
     assert answers[0] == answers[1] == answers[2]
     assert answers[0]["data"]["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+def _is_list(type_: Any) -> bool:
+    return isinstance(get_nullable_type(type_), GraphQLList)
+
+
+def test_every_list_in_an_input_declares_its_largest_size() -> None:
+    graphql_schema = build_schema()._schema
+    unlimited = []
+    for name, type_ in graphql_schema.type_map.items():
+        if isinstance(type_, GraphQLObjectType):
+            for field_name, field in type_.fields.items():
+                for argument_name, argument in field.args.items():
+                    if _is_list(argument.type) and limit_of(argument) is None:
+                        unlimited.append(f"{name}.{field_name}({argument_name})")
+        elif isinstance(type_, GraphQLInputObjectType):
+            for field_name, input_field in type_.fields.items():
+                if _is_list(input_field.type) and limit_of(input_field) is None:
+                    unlimited.append(f"{name}.{field_name}")
+    assert unlimited == [], "give these @maxItems (schema.limits.max_items):\n" + "\n".join(unlimited)

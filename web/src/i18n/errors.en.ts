@@ -81,4 +81,6 @@ export const errorsEn: Record<ErrorCode, string> = {
   OWN_ACCOUNT: 'Not on your own account',
   PASSWORD_UNCHANGED: 'The new password must differ from the current one',
   DOCUMENT_TYPE_NOT_ALLOWED: 'Only PDF, PNG or JPEG files',
+  INVALID_CHARACTER: 'The text contains a character that cannot be stored (NUL)',
+  SERVICE_UNAVAILABLE: 'The service is temporarily unavailable; try again shortly',
 }

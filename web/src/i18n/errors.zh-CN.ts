@@ -82,4 +82,6 @@ export const errorsZh: Record<ErrorCode, string> = {
   OWN_ACCOUNT: '不能对自己的账户执行此操作',
   PASSWORD_UNCHANGED: '新密码不能与当前密码相同',
   DOCUMENT_TYPE_NOT_ALLOWED: '只接受 PDF、PNG 或 JPEG 文件',
+  INVALID_CHARACTER: '文本包含无法保存的字符（NUL）',
+  SERVICE_UNAVAILABLE: '服务暂时不可用，请稍后重试',
 }
