@@ -128,8 +128,18 @@ class StatisticsRow:
     records_missing_factor: int = strawberry.field(
         description=(
             "Energy records whose emissions could not be computed (no emission factor for their type, "
-            "year and region): their emissions are missing from `emissions`."
+            "year and region): their emissions are missing from `emissions`. Only the records that "
+            "count are counted: one value per enterprise, month and energy type (see "
+            "`sourcePrecedence`)."
         )
+    )
+    completeness: Decimal | None = strawberry.field(
+        graphql_type=Ratio | None,
+        description=(
+            "The share of the counted energy records that have emissions, to 4 decimals rounded down "
+            "(1 only when none is missing): how much of the real total `emissions` is. Null without "
+            "energy records."
+        ),
     )
     allowances: int | None = strawberry.field(
         graphql_type=Tonnes | None,
@@ -142,8 +152,15 @@ class StatisticsRow:
     surplus: int | None = strawberry.field(
         graphql_type=Tonnes | None,
         description=(
-            "Σ (allowance − verified emissions) over the approved applications: negative is a "
-            "shortfall. Null when none was approved."
+            "Σ balance over the approved applications, each by the application's own rule: "
+            "allowance + purchased allowances + usable offsets (up to the notice's cap) − verified "
+            "emissions. Negative is a net shortfall. Null when none was approved."
+        ),
+    )
+    shortfalls: int | None = strawberry.field(
+        description=(
+            "Approved applications whose balance is negative (approved with an override reason). "
+            "Null when none was approved."
         ),
     )
     notices_due: int | None = strawberry.field(
@@ -188,9 +205,11 @@ class StatisticsRow:
             energy_tce=row.energy_tce,
             emissions=row.emissions,
             records_missing_factor=row.records_missing_factor,
+            completeness=row.completeness,
             allowances=row.allowances,
             verified_emissions=row.verified_emissions,
             surplus=row.surplus,
+            shortfalls=row.shortfalls,
             notices_due=row.notices_due,
             notices_fulfilled=row.notices_fulfilled,
             notices_overdue=row.notices_overdue,

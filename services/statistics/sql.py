@@ -22,10 +22,11 @@ from services.sql import Binder, SqlValue, starts_with
 from services.statistics.dimensions import Dimension, GroupKey, Query
 
 # The figures every part of the UNION gives, in this order (0 where a part has none).
-FIGURES = ("amount", "tce", "emissions", "missing", "allowances", "due", "fulfilled", "overdue", "approved", "verified", "surplus")  # fmt: skip
+FIGURES = ("amount", "tce", "emissions", "records", "missing", "allowances", "due", "fulfilled", "overdue", "approved", "verified", "surplus", "shortfalls")  # fmt: skip
 ENERGY_PART = {
     "tce": "SUM(m.tce)",
     "emissions": "SUM(m.emissions)",
+    "records": "SUM(m.records)",
     "missing": "SUM(m.missing_factors)",
 }
 ALLOWANCE_PART = {"allowances": "SUM(c.amount)"}
@@ -37,7 +38,10 @@ NOTICE_PART = {
 APPROVED_PART = {
     "approved": "COUNT(*)",
     "verified": "SUM(a.verified_emissions)",
-    "surplus": "SUM(a.allowance - a.verified_emissions)",
+    # The balance each application stored when submitted, from compute_balance (allowance +
+    # purchased + usable offsets - verified): the one rule, never a second copy of it in SQL.
+    "surplus": "SUM(a.balance)",
+    "shortfalls": "SUM(CASE WHEN a.balance < 0 THEN 1 ELSE 0 END)",
 }
 OWNER = "@owner"  # stands for the part's enterprise id column in the enterprise conditions
 Part = Literal["energy", "compliance"]

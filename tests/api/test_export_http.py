@@ -34,9 +34,11 @@ FIGURES = [
     "energy_tce",
     "emissions",
     "records_missing_factor",
+    "completeness",
     "allowances",
     "verified_emissions",
     "surplus",
+    "shortfalls",
     "notices_due",
     "notices_fulfilled",
     "notices_overdue",
@@ -161,11 +163,11 @@ async def test_the_csv_has_the_grouped_keys_the_figures_and_a_quantity_column_pe
     assert response.headers["content-disposition"] == 'attachment; filename="statistics.csv"'
     gz = tenants.guangzhou.id
     assert response.content.decode() == (
-        "year,month,enterprise_id,enterprise_name,energy_tce,emissions,records_missing_factor,allowances,"
-        "verified_emissions,surplus,notices_due,notices_fulfilled,notices_overdue,compliance_rate,"
-        "ELECTRICITY (MWh),DIESEL (t)\r\n"
-        f"2022,3,{gz},广州电厂,122.9,570.3,0,,,,,,,,1000,\r\n"
-        f"2022,5,{gz},广州电厂,61.45,285.15,0,,,,,,,,500,\r\n"
+        "year,month,enterprise_id,enterprise_name,energy_tce,emissions,records_missing_factor,completeness,"
+        "allowances,verified_emissions,surplus,shortfalls,notices_due,notices_fulfilled,notices_overdue,"
+        "compliance_rate,ELECTRICITY (MWh),DIESEL (t)\r\n"
+        f"2022,3,{gz},广州电厂,122.9,570.3,0,1,,,,,,,,,1000,\r\n"
+        f"2022,5,{gz},广州电厂,61.45,285.15,0,1,,,,,,,,,500,\r\n"
     )
 
 
@@ -182,11 +184,13 @@ async def test_by_year_the_csv_carries_the_compliance_figures(
         "855.45",
         "1500",
     )
-    # 2025: one notice, fulfilled; 1,000 t allowed, 1,100 t verified.
-    assert {k: y2025[k] for k in FIGURES[3:]} == {
+    # 2025: one notice, fulfilled; 1,000 t allowed, 50 t bought, 100 t of offsets of which 55 t
+    # usable (5 % of 1,100 t), 1,100 t verified: the application's balance, 1000 + 50 + 55 - 1100.
+    assert {k: y2025[k] for k in FIGURES[4:]} == {
         "allowances": "1000",
         "verified_emissions": "1100",
-        "surplus": "-100",
+        "surplus": "5",
+        "shortfalls": "0",
         "notices_due": "1",
         "notices_fulfilled": "1",
         "notices_overdue": "0",
