@@ -9,12 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 import models
+from schema.energy.types import EnergySource
 from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.statistics.dimensions import MAX_ENTERPRISE_IDS, StatisticsFilter
 from services.statistics.dimensions import Dimension as StatisticsDimension
+from services.statistics.discrepancies import Discrepancy, DiscrepancyPage
 from services.statistics.page import Page, Row
 
 strawberry.enum(
@@ -232,6 +234,94 @@ class StatisticsConnection:
     @classmethod
     def of(cls, page: Page) -> StatisticsConnection:
         edges = [StatisticsEdge(cursor=row.cursor, node=StatisticsRow.of(row)) for row in page.rows]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+
+@strawberry.type(description="One source's figure for an enterprise-month and energy type.")
+class SourceFigure:
+    source: EnergySource = strawberry.field(description="The source.")
+    quantity: Decimal = strawberry.field(
+        graphql_type=Quantity,
+        description="Its figure for the month in the type's canonical unit: its monthly record, else its days summed.",
+    )
+    records: int = strawberry.field(
+        description="1 for a monthly record, else the number of day records summed."
+    )
+    effective: bool = strawberry.field(description="Whether this is the figure that counts in statistics.")
+
+
+@strawberry.type(
+    description=(
+        "An enterprise-month and energy type whose sources disagree: some source's figure differs from "
+        "the effective one by more than the share asked for."
+    )
+)
+class SourceDiscrepancy:
+    year: int = strawberry.field(description="The year.")
+    month: int = strawberry.field(description="The month, 1 to 12.")
+    energy_type: str = strawberry.field(description="The energy type code.")
+    unit: str = strawberry.field(description="The type's canonical unit, of every quantity here.")
+    effective_source: EnergySource = strawberry.field(
+        description="The source whose figure counts (the first in sourcePrecedence that sent one)."
+    )
+    effective_quantity: Decimal = strawberry.field(
+        graphql_type=Quantity, description="The figure that counts."
+    )
+    deviation: Decimal | None = strawberry.field(
+        graphql_type=Quantity | None,
+        description=(
+            "The largest |figure − effective| ÷ effective, to 4 decimals (0.07 = 7 %); null when the "
+            "effective figure is 0."
+        ),
+    )
+    figures: list[SourceFigure] = strawberry.field(
+        description="Every source's figure, in precedence order: the effective one first."
+    )
+    enterprise_id: strawberry.Private[int]
+
+    @strawberry.field(description="The enterprise.", graphql_type=Enterprise | None)
+    async def enterprise(self, info: Info) -> models.Enterprise | None:
+        return await info.context.loaders.enterprise_by_id.load(self.enterprise_id)
+
+    @classmethod
+    def of(cls, row: Discrepancy) -> SourceDiscrepancy:
+        return cls(
+            year=row.year,
+            month=row.month,
+            energy_type=row.energy_type,
+            unit=row.unit,
+            effective_source=row.effective_source,
+            effective_quantity=row.effective_quantity,
+            deviation=row.deviation,
+            figures=[
+                SourceFigure(source=f.source, quantity=f.quantity, records=f.records, effective=f.effective)
+                for f in row.figures
+            ],
+            enterprise_id=row.enterprise_id,
+        )
+
+
+@strawberry.type(description="One discrepancy with the cursor that points at it.")
+class SourceDiscrepancyEdge:
+    cursor: str = strawberry.field(description="Opaque position of this row: pass as `after` to read on.")
+    node: SourceDiscrepancy = strawberry.field(description="The row.")
+
+
+@strawberry.type(description="A page of discrepancies, ordered by year, month, enterprise and energy type.")
+class SourceDiscrepancyConnection:
+    edges: list[SourceDiscrepancyEdge] = strawberry.field(description="The rows of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+
+    @classmethod
+    def of(cls, page: DiscrepancyPage) -> SourceDiscrepancyConnection:
+        edges = [
+            SourceDiscrepancyEdge(cursor=row.cursor, node=SourceDiscrepancy.of(row)) for row in page.rows
+        ]
         return cls(
             edges=edges,
             page_info=PageInfo(
