@@ -28,6 +28,7 @@ from services.statistics.cursor import decode, encode
 from services.statistics.dimensions import Dimension, GroupKey, Query, StatisticsFilter
 from services.statistics.page import MAX_PAGE, RATE_PLACES, Record
 from services.statistics.sql import OWNER, enterprise_conditions, in_list
+from services.values import Raw
 
 DEFAULT_SHARE = Decimal("0.05")
 MAX_SHARE = Decimal(10)
@@ -65,7 +66,7 @@ class DiscrepancyPage:
     has_next_page: bool
 
 
-def parse_share(value: Decimal | str | float) -> Decimal:
+def parse_share(value: Raw) -> Decimal:
     """A share from 0 to 10 (0.05 = 5 %) with at most 4 decimals."""
     try:
         share = Decimal(str(value).strip())
@@ -84,7 +85,7 @@ async def discrepancies(
     actor: Actor,
     where: StatisticsFilter,
     *,
-    share: Decimal | str | float = DEFAULT_SHARE,
+    share: Raw = DEFAULT_SHARE,
     first: int = MAX_PAGE,
     after: str | None = None,
 ) -> DiscrepancyPage:
