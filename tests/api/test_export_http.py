@@ -171,6 +171,36 @@ async def test_the_csv_has_the_grouped_keys_the_figures_and_a_quantity_column_pe
     )
 
 
+async def test_the_same_month_from_more_sources_is_exported_once(
+    http: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    # March 2022 again from a file (in kWh) and from the meter, by the day: still 1,000 MWh and
+    # 570.3 t, the figure typed in, which ranks first by default.
+    code = tenants.guangzhou.credit_code
+    rows = [{"credit_code": code, "period": "2022-03", "energy_type": "ELECTRICITY", "quantity": "1000000", "unit": "kWh", "source": "IMPORT"}]  # fmt: skip
+    rows += [
+        {
+            "credit_code": code,
+            "period": f"2022-03-{d:02d}",
+            "energy_type": "ELECTRICITY",
+            "quantity": "31",
+            "unit": "MWh",
+            "source": "IOT",
+        }
+        for d in range(1, 32)
+    ]
+    assert (await ingest.import_rows(tenants.national, rows)).error_count == 0
+    await aggregates.refresh()
+    response = await export(
+        http,
+        CSV_URL,
+        f"groupBy=MONTH,ENTERPRISE&from=2022-03&to=2022-03&energyTypes=ELECTRICITY&enterpriseIds={tenants.guangzhou.id}",
+        tenants.national,
+    )
+    [march] = table(response)
+    assert (march["ELECTRICITY (MWh)"], march["emissions"], march["completeness"]) == ("1000", "570.3", "1")
+
+
 async def test_by_year_the_csv_carries_the_compliance_figures(
     http: httpx.AsyncClient, tenants: Tenants
 ) -> None:
