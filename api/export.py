@@ -22,7 +22,10 @@ CSV (text/csv; charset=utf-8), one header row, snake_case:
     MONTH: year, month; PROVINCE: province; CITY: city; REGION: region_code; INDUSTRY:
     industry_code; SECTOR: sector; ENTERPRISE: enterprise_id, enterprise_name; ENERGY_TYPE:
     energy_type), each once;
-    energy_tce, emissions, records_missing_factor, allowances, verified_emissions, surplus,
+    energy_tce, emissions, records_missing_factor, completeness (the share of the counted
+    records with emissions, a fraction rounded down: 1 only when none is missing), allowances,
+    verified_emissions, surplus (the applications' balance: allowance + purchased + usable
+    offsets - verified), shortfalls (approved applications with a negative balance),
     notices_due, notices_fulfilled, notices_overdue, compliance_rate (a fraction: 0.3 is 30 %);
     then one quantity column per energy type, headed with its canonical unit
     ("ELECTRICITY (MWh)"): the types of `energyTypes`, or else every known type, by code. The
@@ -84,9 +87,11 @@ FIGURES = (
     "energy_tce",
     "emissions",
     "records_missing_factor",
+    "completeness",
     "allowances",
     "verified_emissions",
     "surplus",
+    "shortfalls",
     "notices_due",
     "notices_fulfilled",
     "notices_overdue",

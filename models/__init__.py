@@ -12,7 +12,7 @@ from models.compliance import (
     Reminder,
     WebhookDelivery,
 )
-from models.energy import EnergyMonthly, EnergyRecord, EnergyYearly, StaleMonth
+from models.energy import EnergyMonthly, EnergyRecord, EnergyYearly, SourcePrecedence, StaleMonth
 from models.enterprises import Enterprise
 from models.enums import (
     AlarmKind,
@@ -69,6 +69,7 @@ __all__ = [
     "Role",
     "Sector",
     "SignInThrottle",
+    "SourcePrecedence",
     "StaleMonth",
     "TceCoefficient",
     "TokenScope",

@@ -121,3 +121,18 @@ class StaleMonth(Model):
 
     class Meta:
         table = "stale_months"
+
+
+class SourcePrecedence(Model):
+    """The order of sources: the lowest position's figure counts for an enterprise-month.
+
+    Several sources may send the same enterprise, month and energy type. Set by a regulator
+    (setSourcePrecedence), seeded from reference/source_precedence.csv, one row per source."""
+
+    source = fields.CharEnumField(EnergySource, max_length=16, primary_key=True)
+    position = fields.SmallIntField()
+    updated_by_id = fields.IntField(null=True)  # null: the shipped default
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "source_precedence"

@@ -72,6 +72,7 @@ class ErrorCode(StrEnum):
     # Energy data, emission factors and statistics
     INVALID_PERIOD = "INVALID_PERIOD"
     INVALID_SOURCE = "INVALID_SOURCE"
+    INVALID_SOURCE_ORDER = "INVALID_SOURCE_ORDER"  # setSourcePrecedence: each source exactly once
     FACTOR_MISSING = "FACTOR_MISSING"
     FACTOR_PARAMETERS_MISMATCH = "FACTOR_PARAMETERS_MISMATCH"
     INVALID_GROUP_BY = "INVALID_GROUP_BY"
@@ -87,6 +88,7 @@ class ErrorCode(StrEnum):
     # Reference data that takes effect from a date
     INVALID_DATE = "INVALID_DATE"
     INVALID_THRESHOLD = "INVALID_THRESHOLD"
+    INVALID_DISCREPANCY_SHARE = "INVALID_DISCREPANCY_SHARE"  # sourceDiscrepancies: a share from 0 to 10
     # Documents
     DOCUMENT_REQUIRED = "DOCUMENT_REQUIRED"
     DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"

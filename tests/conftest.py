@@ -74,6 +74,7 @@ REFERENCE_TABLES = {
     "products",
     "benchmarks",
     "emission_factors",
+    "source_precedence",
     "tortoise_migrations",
 }
 SHIPPED_ENERGY_TYPES = ", ".join(f"'{r['code']}'" for r in rows_of("energy_types.csv"))

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from models import EnergySource
 from schema.context import actor_of
 from schema.energy.types import (
     AddEnergyTypePayload,
@@ -12,12 +13,13 @@ from schema.energy.types import (
     EnergyRecordInput,
     ImportEnergyRecordsPayload,
     SetEmissionFactorPayload,
+    SetSourcePrecedencePayload,
 )
 from schema.errors import mutation
 from schema.history.types import RowError, imported
 from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
-from services.energy import factors, ingest, reference_data
+from services.energy import effective, factors, ingest, reference_data
 from services.values import Raw
 
 
@@ -124,3 +126,26 @@ class EnergyMutations:
             actor_of(info), code, name, canonical_unit, emits=emits
         )
         return AddEnergyTypePayload(energy_type=created)
+
+    @mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Rank the sources (administrators and national regulators): for an enterprise, month and "
+            "energy type sent by several, the first one's figure counts in statistics and the export. "
+            "Name every source exactly once (INVALID_SOURCE_ORDER). The months with several sources are "
+            "rebuilt by a background job; the change is audited."
+        ),
+    )
+    async def set_source_precedence(
+        self,
+        info: Info,
+        order: Annotated[
+            list[EnergySource],
+            strawberry.argument(
+                description="Every source once, the one that counts first.",
+                directives=max_items(len(EnergySource)),
+            ),
+        ],
+    ) -> SetSourcePrecedencePayload:
+        ranked = await effective.set_precedence(actor_of(info), order)
+        return SetSourcePrecedencePayload(order=ranked)

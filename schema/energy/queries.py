@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 import models
+from models import EnergySource
 from schema.context import actor_of
 from schema.energy.types import (
     Benchmark,
@@ -19,13 +20,25 @@ from schema.errors import CodedErrors, parse_id
 from schema.limits import max_items
 from schema.pagination import After, Connection, First, paginate
 from schema.permissions import AUTHENTICATED
-from services.energy import reference_data
+from services.energy import effective, reference_data
 from services.energy.records import RecordFilter, records
 from services.energy.reference_data import MAX_PRODUCTS
 
 
 @strawberry.type
 class EnergyQueries:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "The sources, the one whose figure counts first: when several sent a figure for the same "
+            "enterprise, month and energy type, statistics count the first one's only (within a source, "
+            "a monthly record supersedes its days). Set by setSourcePrecedence; the default, MANUAL, "
+            "IMPORT, PLATFORM, IOT, puts the reported figures before the meters (docs/architecture.md)."
+        ),
+    )
+    async def source_precedence(self) -> list[EnergySource]:
+        return await effective.precedence()
+
     @strawberry.field(
         permission_classes=AUTHENTICATED,
         description="Every energy type, by code.",

@@ -305,3 +305,10 @@ class EnergyRecordFilter:
         default=None,
         description="true: only records without emissions (no factor applies); false: only with.",
     )
+
+
+@strawberry.type(description="Result of setSourcePrecedence.")
+class SetSourcePrecedencePayload(Payload):
+    order: list[EnergySource] | None = strawberry.field(
+        default=None, description="The sources as now ranked, the one whose figure counts first."
+    )

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 import models
+from schema.energy.types import EnergySource
 from schema.enterprises.types import Enterprise
 from schema.enums import Sector
 from schema.limits import max_items
@@ -16,6 +17,7 @@ from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
 from services.statistics.dimensions import MAX_ENERGY_TYPES, MAX_ENTERPRISE_IDS, StatisticsFilter
 from services.statistics.dimensions import Dimension as StatisticsDimension
+from services.statistics.discrepancies import Discrepancy, DiscrepancyPage
 from services.statistics.page import Page, Row
 
 strawberry.enum(
@@ -131,8 +133,18 @@ class StatisticsRow:
     records_missing_factor: int = strawberry.field(
         description=(
             "Energy records whose emissions could not be computed (no emission factor for their type, "
-            "year and region): their emissions are missing from `emissions`."
+            "year and region): their emissions are missing from `emissions`. Only the records that "
+            "count are counted: one value per enterprise, month and energy type (see "
+            "`sourcePrecedence`)."
         )
+    )
+    completeness: Decimal | None = strawberry.field(
+        graphql_type=Ratio | None,
+        description=(
+            "The share of the counted energy records that have emissions, to 4 decimals rounded down "
+            "(1 only when none is missing): how much of the real total `emissions` is. Null without "
+            "energy records."
+        ),
     )
     allowances: int | None = strawberry.field(
         graphql_type=Tonnes | None,
@@ -145,8 +157,15 @@ class StatisticsRow:
     surplus: int | None = strawberry.field(
         graphql_type=Tonnes | None,
         description=(
-            "Σ (allowance − verified emissions) over the approved applications: negative is a "
-            "shortfall. Null when none was approved."
+            "Σ balance over the approved applications, each by the application's own rule: "
+            "allowance + purchased allowances + usable offsets (up to the notice's cap) − verified "
+            "emissions. Negative is a net shortfall. Null when none was approved."
+        ),
+    )
+    shortfalls: int | None = strawberry.field(
+        description=(
+            "Approved applications whose balance is negative (approved with an override reason). "
+            "Null when none was approved."
         ),
     )
     notices_due: int | None = strawberry.field(
@@ -191,9 +210,11 @@ class StatisticsRow:
             energy_tce=row.energy_tce,
             emissions=row.emissions,
             records_missing_factor=row.records_missing_factor,
+            completeness=row.completeness,
             allowances=row.allowances,
             verified_emissions=row.verified_emissions,
             surplus=row.surplus,
+            shortfalls=row.shortfalls,
             notices_due=row.notices_due,
             notices_fulfilled=row.notices_fulfilled,
             notices_overdue=row.notices_overdue,
@@ -216,6 +237,94 @@ class StatisticsConnection:
     @classmethod
     def of(cls, page: Page) -> StatisticsConnection:
         edges = [StatisticsEdge(cursor=row.cursor, node=StatisticsRow.of(row)) for row in page.rows]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+
+@strawberry.type(description="One source's figure for an enterprise-month and energy type.")
+class SourceFigure:
+    source: EnergySource = strawberry.field(description="The source.")
+    quantity: Decimal = strawberry.field(
+        graphql_type=Quantity,
+        description="Its figure for the month in the type's canonical unit: its monthly record, else its days summed.",
+    )
+    records: int = strawberry.field(
+        description="1 for a monthly record, else the number of day records summed."
+    )
+    effective: bool = strawberry.field(description="Whether this is the figure that counts in statistics.")
+
+
+@strawberry.type(
+    description=(
+        "An enterprise-month and energy type whose sources disagree: some source's figure differs from "
+        "the effective one by more than the share asked for."
+    )
+)
+class SourceDiscrepancy:
+    year: int = strawberry.field(description="The year.")
+    month: int = strawberry.field(description="The month, 1 to 12.")
+    energy_type: str = strawberry.field(description="The energy type code.")
+    unit: str = strawberry.field(description="The type's canonical unit, of every quantity here.")
+    effective_source: EnergySource = strawberry.field(
+        description="The source whose figure counts (the first in sourcePrecedence that sent one)."
+    )
+    effective_quantity: Decimal = strawberry.field(
+        graphql_type=Quantity, description="The figure that counts."
+    )
+    deviation: Decimal | None = strawberry.field(
+        graphql_type=Quantity | None,
+        description=(
+            "The largest |figure − effective| ÷ effective, to 4 decimals (0.07 = 7 %); null when the "
+            "effective figure is 0."
+        ),
+    )
+    figures: list[SourceFigure] = strawberry.field(
+        description="Every source's figure, in precedence order: the effective one first."
+    )
+    enterprise_id: strawberry.Private[int]
+
+    @strawberry.field(description="The enterprise.", graphql_type=Enterprise | None)
+    async def enterprise(self, info: Info) -> models.Enterprise | None:
+        return await info.context.loaders.enterprise_by_id.load(self.enterprise_id)
+
+    @classmethod
+    def of(cls, row: Discrepancy) -> SourceDiscrepancy:
+        return cls(
+            year=row.year,
+            month=row.month,
+            energy_type=row.energy_type,
+            unit=row.unit,
+            effective_source=row.effective_source,
+            effective_quantity=row.effective_quantity,
+            deviation=row.deviation,
+            figures=[
+                SourceFigure(source=f.source, quantity=f.quantity, records=f.records, effective=f.effective)
+                for f in row.figures
+            ],
+            enterprise_id=row.enterprise_id,
+        )
+
+
+@strawberry.type(description="One discrepancy with the cursor that points at it.")
+class SourceDiscrepancyEdge:
+    cursor: str = strawberry.field(description="Opaque position of this row: pass as `after` to read on.")
+    node: SourceDiscrepancy = strawberry.field(description="The row.")
+
+
+@strawberry.type(description="A page of discrepancies, ordered by year, month, enterprise and energy type.")
+class SourceDiscrepancyConnection:
+    edges: list[SourceDiscrepancyEdge] = strawberry.field(description="The rows of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="How to get the next page.")
+
+    @classmethod
+    def of(cls, page: DiscrepancyPage) -> SourceDiscrepancyConnection:
+        edges = [
+            SourceDiscrepancyEdge(cursor=row.cursor, node=SourceDiscrepancy.of(row)) for row in page.rows
+        ]
         return cls(
             edges=edges,
             page_info=PageInfo(

@@ -1,5 +1,9 @@
 """Monthly and yearly energy aggregates, rebuilt from the records in SQL.
 
+An aggregate holds the effective value only: one figure per enterprise, month and energy
+type, chosen among the sources' figures (services/energy/effective.py), so the same month
+sent twice, or a monthly figure and the day readings behind it, is never counted twice.
+
 Whatever writes records (an import, a factor recompute) marks the enterprise-months
 it touched in `stale_months`, in the same transaction. `refresh` (a job after each
 import, and the sweep) rebuilds the aggregates of those months only, and the yearly
@@ -14,6 +18,7 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from models import StaleMonth
+from services.energy import effective
 from services.orm import column
 
 REFRESH_BATCH = 5000
@@ -26,15 +31,6 @@ MONTHLY_COLUMNS = "enterprise_id, year, month, energy_type_id, amount, tce, emis
 YEARLY_COLUMNS = (
     "enterprise_id, year, energy_type_id, amount, tce, emissions, records, missing_factors, missing_tce"
 )
-MONTHLY_FROM_RECORDS = f"""
-INSERT INTO energy_monthly ({MONTHLY_COLUMNS})
-SELECT r.enterprise_id, r.year, r.month, r.energy_type_id, SUM(r.amount), COALESCE(SUM(r.tce), 0),
-       COALESCE(SUM(r.emissions), 0), COUNT(*),
-       SUM(CASE WHEN r.emissions IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN r.tce IS NULL THEN 1 ELSE 0 END)
-FROM energy_records r {{where}}
-GROUP BY r.year, r.month, r.enterprise_id, r.energy_type_id
-ORDER BY r.year, r.month, r.enterprise_id, r.energy_type_id
-"""
 YEARLY_FROM_MONTHLY = f"""
 INSERT INTO energy_yearly ({YEARLY_COLUMNS})
 SELECT m.enterprise_id, m.year, m.energy_type_id, SUM(m.amount), SUM(m.tce), SUM(m.emissions),
@@ -43,6 +39,18 @@ FROM energy_monthly m {{where}}
 GROUP BY m.year, m.enterprise_id, m.energy_type_id
 ORDER BY m.year, m.enterprise_id, m.energy_type_id
 """
+
+
+def _monthly_from_records(where: str) -> str:
+    """The monthly aggregates of the records `where` selects: the effective value only, one per
+    enterprise, month and energy type (services/energy/effective.py)."""
+    return (
+        f"INSERT INTO energy_monthly ({MONTHLY_COLUMNS}) "
+        "SELECT s.enterprise_id, s.year, s.month, s.energy_type_id, s.amount, s.tce, s.emissions, "
+        "s.records, s.missing_factors, s.missing_tce "
+        f"FROM ({effective.ranked_source_months(where)}) s WHERE s.source_rank = 1 "
+        "ORDER BY s.year, s.month, s.enterprise_id, s.energy_type_id"
+    )
 
 
 def _stale(table: str, low: int, high: int, *, by_month: bool = True) -> str:
@@ -84,9 +92,7 @@ async def refresh() -> int:
             await connection.execute_script(
                 f"DELETE FROM energy_monthly WHERE {_stale('energy_monthly', low, high)}"
             )
-            await connection.execute_script(
-                MONTHLY_FROM_RECORDS.format(where=f"WHERE {_stale('r', low, high)}")
-            )
+            await connection.execute_script(_monthly_from_records(f"WHERE {_stale('r', low, high)}"))
             await connection.execute_script(
                 f"DELETE FROM energy_yearly WHERE {_stale('energy_yearly', low, high, by_month=False)}"
             )
@@ -110,7 +116,7 @@ async def rebuild() -> int:
         cleared = await StaleMonth.all().count()
         await connection.execute_script("DELETE FROM energy_yearly")
         await connection.execute_script("DELETE FROM energy_monthly")
-        await connection.execute_script(MONTHLY_FROM_RECORDS.format(where=""))
+        await connection.execute_script(_monthly_from_records(""))
         await connection.execute_script(YEARLY_FROM_MONTHLY.format(where=""))
         await connection.execute_script("DELETE FROM stale_months")
     return cleared

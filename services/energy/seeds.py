@@ -16,9 +16,11 @@ from models import (
     Benchmark,
     EmissionFactor,
     EnergyRecord,
+    EnergySource,
     EnergyType,
     Product,
     ReferenceStatus,
+    SourcePrecedence,
     TceCoefficient,
 )
 from services.energy.factors import derive
@@ -79,6 +81,15 @@ async def seed_reference_data() -> None:
             )
             for r in rows_of("benchmarks.csv")
             if (r["product"], int(r["compliance_year"])) not in have
+        ]
+    )
+    # The default order of sources; a source the table lacks (a new one) joins at its shipped place.
+    ranked = {str(s) for s in await column(SourcePrecedence.all(), "source")}
+    await SourcePrecedence.bulk_create(
+        [
+            SourcePrecedence(source=EnergySource(r["energy_source"]), position=int(r["position"]))
+            for r in rows_of("source_precedence.csv")
+            if r["energy_source"] not in ranked
         ]
     )
     # A shipped factor new to a database with records must be applied to them (the sweep does

@@ -104,7 +104,7 @@ class Query:
     async def of(cls, actor: Actor, group_by: Sequence[Dimension | str], where: StatisticsFilter) -> Query:
         """The query, or the ServiceError naming what is wrong with its input."""
         dimensions = _dimensions(group_by)
-        where = await _valid(where)
+        where = await valid_filter(where)
         keys: list[Key] = []
         for dimension in dimensions:
             keys += [k for k in KEYS[dimension] if k not in keys]  # QUARTER and MONTH share the year
@@ -145,7 +145,8 @@ def _dimensions(group_by: Sequence[Dimension | str]) -> tuple[Dimension, ...]:
     return dimensions
 
 
-async def _valid(where: StatisticsFilter) -> StatisticsFilter:
+async def valid_filter(where: StatisticsFilter) -> StatisticsFilter:
+    """The filter checked and normalised, or the ServiceError naming what is wrong with it."""
     start, end = where.from_, where.to
     if start is not None and end is not None:
         months = (end.year - start.year) * 12 + end.month - start.month

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise import connections
@@ -55,9 +55,11 @@ class Row:
     energy_tce: Decimal
     emissions: Decimal
     records_missing_factor: int  # records whose emissions could not be computed (no factor)
+    completeness: Decimal | None  # share of the counted records with emissions; None without records
     allowances: int | None
     verified_emissions: int | None
     surplus: int | None
+    shortfalls: int | None  # approved applications whose balance is negative
     notices_due: int | None
     notices_fulfilled: int | None
     notices_overdue: int | None
@@ -178,9 +180,11 @@ def _row(query: Query, key: GroupKey, records: list[Record], energy: list[Energy
         energy_tce=sum((_micro(r["tce"]) for r in records), Decimal(0)),
         emissions=sum((_micro(r["emissions"]) for r in records), Decimal(0)),
         records_missing_factor=total["missing"],
+        completeness=_completeness(total["records"], total["missing"]),
         allowances=given.get("allowances"),
         verified_emissions=given["verified"] if approved else None,
         surplus=given["surplus"] if approved else None,
+        shortfalls=given["shortfalls"] if approved else None,
         notices_due=given.get("due"),
         notices_fulfilled=given.get("fulfilled"),
         notices_overdue=given.get("overdue"),
@@ -191,6 +195,14 @@ def _row(query: Query, key: GroupKey, records: list[Record], energy: list[Energy
 def _micro(value: int | Decimal | None) -> Decimal:
     """A sum of millionths (int on SQLite, int or numeric on PostgreSQL); no rows sum to 0."""
     return millionths(value or 0)
+
+
+def _completeness(records: int, missing: int) -> Decimal | None:
+    """The share of records with emissions, to 4 decimals rounded down: 1 only when nothing is
+    missing, so a total that lacks one record in 100,000 never reads as complete."""
+    if not records:
+        return None
+    return (Decimal(records - missing) / Decimal(records)).quantize(RATE_PLACES, ROUND_DOWN).normalize()
 
 
 def _rate(fulfilled: int, due: int) -> Decimal | None:

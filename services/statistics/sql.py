@@ -17,15 +17,16 @@ from collections.abc import Sequence
 from typing import Literal
 
 from models import ApplicationStatus, NoticeStatus, Role
-from services.access import scope_conditions
+from services.access import Actor, scope_conditions
 from services.sql import Binder, SqlValue, starts_with
-from services.statistics.dimensions import Dimension, GroupKey, Query
+from services.statistics.dimensions import Dimension, GroupKey, Query, StatisticsFilter
 
 # The figures every part of the UNION gives, in this order (0 where a part has none).
-FIGURES = ("amount", "tce", "emissions", "missing", "allowances", "due", "fulfilled", "overdue", "approved", "verified", "surplus")  # fmt: skip
+FIGURES = ("amount", "tce", "emissions", "records", "missing", "allowances", "due", "fulfilled", "overdue", "approved", "verified", "surplus", "shortfalls")  # fmt: skip
 ENERGY_PART = {
     "tce": "SUM(m.tce)",
     "emissions": "SUM(m.emissions)",
+    "records": "SUM(m.records)",
     "missing": "SUM(m.missing_factors)",
 }
 ALLOWANCE_PART = {"allowances": "SUM(c.amount)"}
@@ -37,7 +38,10 @@ NOTICE_PART = {
 APPROVED_PART = {
     "approved": "COUNT(*)",
     "verified": "SUM(a.verified_emissions)",
-    "surplus": "SUM(a.allowance - a.verified_emissions)",
+    # The balance each application stored when submitted, from compute_balance (allowance +
+    # purchased + usable offsets - verified): the one rule, never a second copy of it in SQL.
+    "surplus": "SUM(a.balance)",
+    "shortfalls": "SUM(CASE WHEN a.balance < 0 THEN 1 ELSE 0 END)",
 }
 OWNER = "@owner"  # stands for the part's enterprise id column in the enterprise conditions
 Part = Literal["energy", "compliance"]
@@ -161,17 +165,20 @@ def _energy_conditions(
             if end.month < 12:
                 conditions.append(f"(m.year, m.month) <= ({bind(end.year)}, {bind(end.month)})")
     if query.where.energy_types is not None:
-        conditions.append(_in("m.energy_type_id", query.where.energy_types, bind))
+        conditions.append(in_list("m.energy_type_id", query.where.energy_types, bind))
     if after is not None:
         conditions.append(f"({_columns(query, 'energy')}) > ({', '.join(bind(v) for v in after)})")
     return conditions
 
 
 def _enterprise_conditions(query: Query, bind: Binder) -> list[str]:
+    return enterprise_conditions(query.actor, query.where, bind)
+
+
+def enterprise_conditions(actor: Actor, where: StatisticsFilter, bind: Binder) -> list[str]:
     """The caller's scope, then the filter; OWNER stands for the part's enterprise id column,
     `e` is the enterprise where joined."""
-    where = query.where
-    conditions = scope_conditions(query.actor, bind, OWNER, "e.region_code")
+    conditions = scope_conditions(actor, bind, OWNER, "e.region_code")
     if where.region_prefix:
         conditions.append(starts_with("e.region_code", where.region_prefix, bind))
     if where.industry_code:
@@ -179,7 +186,7 @@ def _enterprise_conditions(query: Query, bind: Binder) -> list[str]:
     if where.sector is not None:
         conditions.append(f"e.sector = {bind(where.sector.value)}")
     if where.enterprise_ids is not None:
-        conditions.append(_in(OWNER, where.enterprise_ids, bind))
+        conditions.append(in_list(OWNER, where.enterprise_ids, bind))
     return conditions
 
 
@@ -217,7 +224,7 @@ def _where(conditions: list[str]) -> str:
     return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
-def _in(column: str, values: Sequence[SqlValue], bind: Binder) -> str:
+def in_list(column: str, values: Sequence[SqlValue], bind: Binder) -> str:
     if not values:
         return "1 = 0"  # an empty list selects nothing
     return f"{column} IN ({', '.join(bind(v) for v in values)})"

@@ -34,9 +34,11 @@ FIGURES = [
     "energy_tce",
     "emissions",
     "records_missing_factor",
+    "completeness",
     "allowances",
     "verified_emissions",
     "surplus",
+    "shortfalls",
     "notices_due",
     "notices_fulfilled",
     "notices_overdue",
@@ -161,12 +163,42 @@ async def test_the_csv_has_the_grouped_keys_the_figures_and_a_quantity_column_pe
     assert response.headers["content-disposition"] == 'attachment; filename="statistics.csv"'
     gz = tenants.guangzhou.id
     assert response.content.decode() == (
-        "year,month,enterprise_id,enterprise_name,energy_tce,emissions,records_missing_factor,allowances,"
-        "verified_emissions,surplus,notices_due,notices_fulfilled,notices_overdue,compliance_rate,"
-        "ELECTRICITY (MWh),DIESEL (t)\r\n"
-        f"2022,3,{gz},广州电厂,122.9,570.3,0,,,,,,,,1000,\r\n"
-        f"2022,5,{gz},广州电厂,61.45,285.15,0,,,,,,,,500,\r\n"
+        "year,month,enterprise_id,enterprise_name,energy_tce,emissions,records_missing_factor,completeness,"
+        "allowances,verified_emissions,surplus,shortfalls,notices_due,notices_fulfilled,notices_overdue,"
+        "compliance_rate,ELECTRICITY (MWh),DIESEL (t)\r\n"
+        f"2022,3,{gz},广州电厂,122.9,570.3,0,1,,,,,,,,,1000,\r\n"
+        f"2022,5,{gz},广州电厂,61.45,285.15,0,1,,,,,,,,,500,\r\n"
     )
+
+
+async def test_the_same_month_from_more_sources_is_exported_once(
+    http: httpx.AsyncClient, tenants: Tenants
+) -> None:
+    # March 2022 again from a file (in kWh) and from the meter, by the day: still 1,000 MWh and
+    # 570.3 t, the figure typed in, which ranks first by default.
+    code = tenants.guangzhou.credit_code
+    rows = [{"credit_code": code, "period": "2022-03", "energy_type": "ELECTRICITY", "quantity": "1000000", "unit": "kWh", "source": "IMPORT"}]  # fmt: skip
+    rows += [
+        {
+            "credit_code": code,
+            "period": f"2022-03-{d:02d}",
+            "energy_type": "ELECTRICITY",
+            "quantity": "31",
+            "unit": "MWh",
+            "source": "IOT",
+        }
+        for d in range(1, 32)
+    ]
+    assert (await ingest.import_rows(tenants.national, rows)).error_count == 0
+    await aggregates.refresh()
+    response = await export(
+        http,
+        CSV_URL,
+        f"groupBy=MONTH,ENTERPRISE&from=2022-03&to=2022-03&energyTypes=ELECTRICITY&enterpriseIds={tenants.guangzhou.id}",
+        tenants.national,
+    )
+    [march] = table(response)
+    assert (march["ELECTRICITY (MWh)"], march["emissions"], march["completeness"]) == ("1000", "570.3", "1")
 
 
 async def test_by_year_the_csv_carries_the_compliance_figures(
@@ -182,11 +214,13 @@ async def test_by_year_the_csv_carries_the_compliance_figures(
         "855.45",
         "1500",
     )
-    # 2025: one notice, fulfilled; 1,000 t allowed, 1,100 t verified.
-    assert {k: y2025[k] for k in FIGURES[3:]} == {
+    # 2025: one notice, fulfilled; 1,000 t allowed, 50 t bought, 100 t of offsets of which 55 t
+    # usable (5 % of 1,100 t), 1,100 t verified: the application's balance, 1000 + 50 + 55 - 1100.
+    assert {k: y2025[k] for k in FIGURES[4:]} == {
         "allowances": "1000",
         "verified_emissions": "1100",
-        "surplus": "-100",
+        "surplus": "5",
+        "shortfalls": "0",
         "notices_due": "1",
         "notices_fulfilled": "1",
         "notices_overdue": "0",

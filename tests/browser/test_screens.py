@@ -40,6 +40,7 @@ REGULATOR_SCREENS = [
     ("review", "/review", "[data-test=review-detail]"),
     ("statistics", "/statistics", ".chart canvas"),
     ("energy", "/energy", "[data-test=factors] tbody tr"),
+    ("sources", "/sources", "[data-test=precedence] li"),
     ("alarms", "/alarms", "[data-test=alarm-list]"),
 ]
 ENTERPRISE_SCREENS = [

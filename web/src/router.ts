@@ -31,6 +31,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'notices/:id', component: () => import('./features/notices/NoticePage.vue'), meta: { roles: ANYONE } },
       { path: 'review', component: () => import('./features/review/ReviewPage.vue'), meta: { roles: REGULATOR } },
       { path: 'statistics', component: () => import('./features/statistics/StatisticsPage.vue'), meta: { roles: REGULATOR } },
+      { path: 'sources', component: () => import('./features/sources/SourcesPage.vue'), meta: { roles: REGULATOR } },
       { path: 'energy', component: () => import('./features/energy/EnergyPage.vue'), meta: { roles: ANYONE } },
       { path: 'inbox', component: () => import('./features/inbox/InboxPage.vue'), meta: { roles: ['REGULATOR', 'ENTERPRISE'] } },
       { path: 'account/password', component: () => import('./features/auth/ChangePasswordPage.vue'), meta: { roles: ANYONE } },

@@ -22,8 +22,8 @@ query($groupBy: [StatisticsDimension!]!, $filter: StatisticsFilterInput, $first:
       year quarter month province city regionCode industryCode sector energyType
       enterprise { id name }
       energy { energyType unit quantity tce emissions }
-      energyTce emissions recordsMissingFactor
-      allowances verifiedEmissions surplus noticesDue noticesFulfilled noticesOverdue complianceRate
+      energyTce emissions recordsMissingFactor completeness
+      allowances verifiedEmissions surplus shortfalls noticesDue noticesFulfilled noticesOverdue complianceRate
     } }
     pageInfo { hasNextPage endCursor }
   }
@@ -121,9 +121,11 @@ async def test_a_year_of_electricity_gives_its_emissions_tce_and_compliance_figu
         "energyTce": "130.043",
         "emissions": "570.3",
         "recordsMissingFactor": 1,
+        "completeness": "0.6666",  # 2 of 3 records, rounded down: never complete-looking when not
         "allowances": 600,
         "verifiedEmissions": None,
         "surplus": None,
+        "shortfalls": None,
         "noticesDue": 1,
         "noticesFulfilled": 0,
         "noticesOverdue": 1,

@@ -15,6 +15,7 @@ from services.access import Actor
 from services.energy import aggregates, ingest
 from services.energy.ingest import EnergyImporter, import_rows
 from tests.conftest import World
+from tests.services.effective import effective
 
 Key = tuple[Any, ...]
 FIGURES = ("amount", "tce", "emissions", "records", "missing_factors", "missing_tce")
@@ -57,7 +58,7 @@ async def send(actor: Actor, rows: list[dict[str, str]]) -> None:
     assert (result.written, result.errors) == (len(rows), [])
 
 
-async def test_a_refresh_sums_the_records_of_a_month_day_records_and_sources_included(world: World) -> None:
+async def test_a_month_counts_one_source_and_its_monthly_record_over_its_days(world: World) -> None:
     enterprise = await world.enterprise("440113")
     e = enterprise.id
     await import_rows(
@@ -75,15 +76,16 @@ async def test_a_refresh_sums_the_records_of_a_month_day_records_and_sources_inc
     assert not await StaleMonth.exists()
     # amount, tce, emissions (millionths), records, missing factors, missing tce
     assert await monthly() == {
-        # 130 MWh: x 0.1229 tce, x 0.4042 tCO2 (South grid 2023 factor, the latest for 2024)
-        (e, 2024, 3, "ELECTRICITY"): (130_000_000, 15_977_000, 52_546_000, 3, 0, 0),
+        # MANUAL's 100 MWh: its monthly record over its day (10 MWh), and MANUAL over IOT (20 MWh).
+        # x 0.1229 tce, x 0.4042 tCO2 (South grid 2023 factor, the latest for 2024)
+        (e, 2024, 3, "ELECTRICITY"): (100_000_000, 12_290_000, 40_420_000, 1, 0, 0),
         (e, 2024, 3, "RAW_COAL"): (5_000_000, 3_571_500, 0, 1, 1, 0),  # 5 t x 0.7143 tce
         (e, 2024, 4, "DIESEL"): (2_000_000, 2_914_200, 6_191_819, 1, 0, 0),  # 2 t x 1.4571, x 3.0959096373
         # the 2013-2015 guideline default before 2024: 43.330 x 0.02020 x 0.98 x 44/12 = 3.1451224933
         (e, 2023, 11, "DIESEL"): (1_000_000, 1_457_100, 3_145_122, 1, 0, 0),
     }
     assert await yearly() == {
-        (e, 2024, "ELECTRICITY"): (130_000_000, 15_977_000, 52_546_000, 3, 0, 0),
+        (e, 2024, "ELECTRICITY"): (100_000_000, 12_290_000, 40_420_000, 1, 0, 0),
         (e, 2024, "RAW_COAL"): (5_000_000, 3_571_500, 0, 1, 1, 0),
         (e, 2024, "DIESEL"): (2_000_000, 2_914_200, 6_191_819, 1, 0, 0),
         (e, 2023, "DIESEL"): (1_000_000, 1_457_100, 3_145_122, 1, 0, 0),
@@ -98,8 +100,9 @@ async def test_a_type_without_a_tce_coefficient_is_counted_missing(world: World)
         [row(enterprise, "2024-05", "BIOGAS", "30000", "m3"), row(enterprise, "2024-05-02", "BIOGAS", "2", "万立方米")],
     )  # fmt: skip
     await aggregates.refresh()
-    assert await monthly() == {(enterprise.id, 2024, 5, "BIOGAS"): (5_000_000, 0, 0, 2, 2, 2)}
-    assert await yearly() == {(enterprise.id, 2024, "BIOGAS"): (5_000_000, 0, 0, 2, 2, 2)}
+    # The monthly 3 x 10^4 Nm3 supersedes the day's 2.
+    assert await monthly() == {(enterprise.id, 2024, 5, "BIOGAS"): (3_000_000, 0, 0, 1, 1, 1)}
+    assert await yearly() == {(enterprise.id, 2024, "BIOGAS"): (3_000_000, 0, 0, 1, 1, 1)}
 
 
 async def test_a_refresh_rewrites_only_the_stale_months(world: World) -> None:
@@ -156,9 +159,10 @@ async def test_sending_a_record_again_replaces_its_share_of_the_aggregates(world
     await aggregates.refresh()
     await send(regulator, [row(enterprise, "2023-06", quantity="300")])
     await aggregates.refresh()
-    # 305 MWh x 0.6361 (North grid) = 194.0105 t, over two records: not 405 MWh over three
+    # 300 MWh x 0.6361 (North grid) = 190.83 t: the new monthly figure, which supersedes the
+    # day's 5 MWh; not 405 MWh over three records, nor 305 over two
     assert await monthly() == {
-        (enterprise.id, 2023, 6, "ELECTRICITY"): (305_000_000, 37_484_500, 194_010_500, 2, 0, 0)
+        (enterprise.id, 2023, 6, "ELECTRICITY"): (300_000_000, 36_870_000, 190_830_000, 1, 0, 0)
     }
 
 
@@ -209,8 +213,8 @@ async def test_the_aggregates_equal_a_sum_over_the_records_in_python(world: Worl
     assert await aggregates.refresh() > 0
     records = await EnergyRecord.all().values()
     assert any(r["emissions"] is None for r in records) and any(r["day"] for r in records)
-    assert await monthly() == summed(records, ("enterprise_id", "year", "month", "energy_type_id"))
-    assert await yearly() == summed(records, ("enterprise_id", "year", "energy_type_id"))
+    assert await monthly() == summed(effective(records), ("enterprise_id", "year", "month", "energy_type_id"))
+    assert await yearly() == summed(effective(records), ("enterprise_id", "year", "energy_type_id"))
 
 
 async def test_a_year_is_the_sum_of_its_months(world: World) -> None:
@@ -253,8 +257,8 @@ async def test_a_backlog_of_marks_above_the_threshold_is_one_rebuild(
     assert await aggregates.refresh() == 3
     # Every aggregate was derived again, the hand-edited months nobody marked included.
     records = await EnergyRecord.all().values()
-    assert await monthly() == summed(records, ("enterprise_id", "year", "month", "energy_type_id"))
-    assert await yearly() == summed(records, ("enterprise_id", "year", "energy_type_id"))
+    assert await monthly() == summed(effective(records), ("enterprise_id", "year", "month", "energy_type_id"))
+    assert await yearly() == summed(effective(records), ("enterprise_id", "year", "energy_type_id"))
     assert not await StaleMonth.exists()
 
 
@@ -263,12 +267,15 @@ async def test_the_largest_accepted_quantities_still_aggregate(world: World) -> 
     enterprise = await world.enterprise("440113")
     cap = str(ingest.MAX_QUANTITY)
     rows = [
-        row(enterprise, period, quantity=cap, source=source)
+        row(enterprise, f"2024-{month:02d}-{day:02d}", quantity=cap, source=source)
         for source in ("IOT", "PLATFORM")
-        for period in ["2024-01", *(f"2024-01-{day:02d}" for day in range(1, 32))]
+        for month in range(1, 13)
+        for day in range(1, 29)
     ]
     await send(await world.regulator("44"), rows)
     await aggregates.refresh()
-    (figures,) = (await monthly()).values()
-    assert figures[0] == 64 * int(ingest.MAX_QUANTITY) * 10**6
-    assert figures[3] == 64
+    months = await monthly()
+    assert len(months) == 12
+    assert {figures[:4:3] for figures in months.values()} == {(28 * int(ingest.MAX_QUANTITY) * 10**6, 28)}
+    (figures,) = (await yearly()).values()  # one source's days, a year of them
+    assert figures[0] == 12 * 28 * int(ingest.MAX_QUANTITY) * 10**6

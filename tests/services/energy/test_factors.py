@@ -485,14 +485,14 @@ async def test_a_national_correction_changes_exactly_the_records_it_now_applies_
         for e in (landscape.guangzhou, landscape.shenzhen, landscape.beijing)
         for month in (1, 2)
     }
-    # Guangzhou, January 2022: 100 MWh + the 10 MWh day record, at 0.6
-    assert after["monthly"][(landscape.guangzhou, 2022, 1, "ELECTRICITY")]["emissions"] == 66_000_000
+    # Guangzhou, January 2022: the 100 MWh reported, at 0.6 (the meter's 10 MWh day ranks below)
+    assert after["monthly"][(landscape.guangzhou, 2022, 1, "ELECTRICITY")]["emissions"] == 60_000_000
     assert changed(before["yearly"], after["yearly"]) == {
         (e, 2022, "ELECTRICITY"): {"emissions"}
         for e in (landscape.guangzhou, landscape.shenzhen, landscape.beijing)
     }
     # Beijing (n = 3): 2022 is 300 + 30 + 600 MWh = 930 MWh, x 0.6
-    assert after["yearly"][(landscape.beijing, 2022, "ELECTRICITY")]["emissions"] == 558_000_000
+    assert after["yearly"][(landscape.beijing, 2022, "ELECTRICITY")]["emissions"] == 540_000_000
     stored = await EmissionFactor.get(id=factor.id)
     assert stored.applied_at is not None
     assert factor.id not in await factors.unapplied()
@@ -625,7 +625,7 @@ async def test_the_jobs_a_correction_enqueues_bring_records_and_aggregates_up_to
     yearly = await EnergyYearly.get(
         enterprise_id=landscape.guangzhou, year=2022, energy_type_id="ELECTRICITY"
     )
-    assert yearly.emissions == 186_000_000  # 310 MWh x 0.6
+    assert yearly.emissions == 180_000_000  # 300 MWh reported x 0.6 (the meter's day ranks below)
     assert not await StaleMonth.exists()
     assert factor.id not in await factors.unapplied()
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from models import (
 )
 from services.access import Actor
 from services.codes import make_credit_code
+from services.compliance.applications import compute_balance
 from services.energy import aggregates
 from services.energy import ingest as energy_ingest
 from services.errors import ErrorCode
@@ -37,6 +38,7 @@ from services.statistics.dimensions import Dimension, StatisticsFilter
 from services.statistics.page import EnergyUse, Row, page, stream
 from tests.conftest import World
 from tests.services.cycle import fails_with
+from tests.services.effective import effective
 
 D = Dimension
 # Every dimension alone, then combinations: time and place, enterprise and type, and both
@@ -109,18 +111,25 @@ async def enterprise(region: str, industry: str, sector: Sector, n: int) -> Ente
 
 
 def energy_rows(enterprises: list[Enterprise], seed: int = 5) -> list[dict[str, str]]:
-    """Monthly records of 2 or 3 types in 7 months of each year, some days besides (another
-    source), in various units. Raw coal has no factor (none is published for it): missing."""
+    """Records of 2 or 3 types in 7 months of each year, in various units, from one to three
+    sources a month: a monthly figure typed in, imported or from a platform, and a meter's day
+    readings (sometimes with its own monthly total). Only one value a month may count. Raw coal
+    has no factor (none is published for it): missing."""
     rng = random.Random(seed)
     rows = []
     for company in enterprises:
         for year in YEARS:
             for month in sorted(rng.sample(range(1, 13), 7)):
+                period = f"{year}-{month:02d}"
                 for kind in rng.sample(sorted(UNITS), rng.choice((2, 3))):
-                    rows.append(row(company, f"{year}-{month:02d}", kind, rng))
-                    if rng.random() < 0.2:
-                        day = f"{year}-{month:02d}-{rng.randint(1, 28):02d}"
-                        rows.append(row(company, day, kind, rng, source="IOT"))
+                    for source in rng.sample(
+                        ("MANUAL", "IMPORT", "PLATFORM", "IOT"), rng.choice((1, 1, 2, 3))
+                    ):
+                        if source != "IOT" or rng.random() < 0.3:
+                            rows.append(row(company, period, kind, rng, source=source))
+                        if source == "IOT":
+                            for day in sorted(rng.sample(range(1, 29), rng.randint(1, 4))):
+                                rows.append(row(company, f"{period}-{day:02d}", kind, rng, source="IOT"))
     return rows
 
 
@@ -194,20 +203,31 @@ async def compliance(regulator: Actor, enterprises: list[Enterprise]) -> None:
                 sha256="0" * 64,
                 uploaded_by_id=user,
             )
-            # Above the allowance for every other enterprise, whatever ids the database hands out.
-            verified = notice.allowance + (250 if index[notice.enterprise_id] % 2 == 0 else -150)
+            # Above the allowance for every other enterprise, whatever ids the database hands out;
+            # some bought allowances or hold offsets (usable up to 5 % of the verified emissions),
+            # which cover all of the gap for some and part of it for others.
+            n = index[notice.enterprise_id]
+            verified = notice.allowance + (250 if n % 2 == 0 else -150)
+            purchased, offsets = (0, 0, 200, 100)[n % 4], (0, 80, 30, 0)[n % 4]
+            balance = compute_balance(
+                allowance=notice.allowance,
+                verified_emissions=verified,
+                offsets=offsets,
+                purchased=purchased,
+                offset_cap_ratio=notice.offset_cap_ratio,
+            )
             applications.append(
                 Application(
                     notice_id=notice.id,
                     enterprise_id=notice.enterprise_id,
                     status=outcome,
                     verified_emissions=verified,
-                    offsets=0,
-                    purchased_allowances=0,
+                    offsets=offsets,
+                    purchased_allowances=purchased,
                     allowance=notice.allowance,
-                    usable_offsets=0,
-                    balance=notice.allowance - verified,
-                    offsets_over_cap=False,
+                    usable_offsets=balance.usable_offsets,
+                    balance=balance.balance,
+                    offsets_over_cap=balance.offsets_over_cap,
                     report_id=report.id,
                     submitted_by_id=user,
                     submitted_at=now,
@@ -235,12 +255,26 @@ class Dataset:
             enterprises={e.id: e for e in await Enterprise.all()},
             units=dict(await EnergyType.all().values_list("code", "canonical_unit")),
             records=await EnergyRecord.all().values(
-                "enterprise_id", "year", "month", "energy_type_id", "amount", "tce", "emissions"
+                "enterprise_id",
+                "year",
+                "month",
+                "day",
+                "energy_type_id",
+                "source",
+                "amount",
+                "tce",
+                "emissions",
             ),
             allowances=await Allowance.all().values("enterprise_id", "year", "amount"),
             notices=await Notice.all().values("enterprise_id", "year", "status"),
             approved=await Application.filter(status=ApplicationStatus.APPROVED).values(
-                "enterprise_id", "notice__year", "verified_emissions", "allowance"
+                "enterprise_id",
+                "notice__year",
+                "notice__offset_cap_ratio",
+                "verified_emissions",
+                "allowance",
+                "purchased_allowances",
+                "offsets",
             ),
             national=national,
         )
@@ -286,6 +320,7 @@ class Dataset:
                     "key": {f: values[f] if f in fields else None for f in ALL_FIELDS},
                     "name": company.name if D.ENTERPRISE in group_by else None,
                     "energy": {},
+                    "records": 0,
                     "missing": 0,
                     "allowances": 0,
                     "due": 0,
@@ -293,10 +328,11 @@ class Dataset:
                     "overdue": 0,
                     "verified": None,
                     "surplus": None,
+                    "shortfalls": None,
                 }
             return groups[key]
 
-        for record in self.records:
+        for record in effective(self.records):
             company = self.enterprises[record["enterprise_id"]]
             kind = record["energy_type_id"]
             if not wanted(company) or not start <= (record["year"], record["month"]) <= end:
@@ -308,6 +344,7 @@ class Dataset:
             sums[0] += record["amount"]
             sums[1] += record["tce"] or 0
             sums[2] += record["emissions"] or 0
+            figures["records"] += 1
             figures["missing"] += record["emissions"] is None
         if not BY_PERIOD & set(group_by):
             years = range(start[0], end[0] + 1)
@@ -327,8 +364,17 @@ class Dataset:
                 if wanted(company) and application["notice__year"] in years:
                     figures = group(company, application["notice__year"])
                     verified = application["verified_emissions"]
+                    # allowance + purchased + offsets up to the cap (whole tonnes, down) - verified
+                    cap = int(verified * application["notice__offset_cap_ratio"])
+                    balance = (
+                        application["allowance"]
+                        + application["purchased_allowances"]
+                        + min(application["offsets"], cap)
+                        - verified
+                    )
                     figures["verified"] = (figures["verified"] or 0) + verified
-                    figures["surplus"] = (figures["surplus"] or 0) + application["allowance"] - verified
+                    figures["surplus"] = (figures["surplus"] or 0) + balance
+                    figures["shortfalls"] = (figures["shortfalls"] or 0) + (balance < 0)
         return [shape_expected(groups[key], BY_PERIOD & set(group_by), self.units) for key in sorted(groups)]
 
 
@@ -350,12 +396,20 @@ def shape_expected(
         "energy_tce": sum((use[3] for use in energy_list), Decimal(0)),
         "emissions": sum((use[4] for use in energy_list), Decimal(0)),
         "missing": figures["missing"],
+        "completeness": (
+            (Decimal(figures["records"] - figures["missing"]) / figures["records"]).quantize(
+                Decimal("0.0001"), ROUND_DOWN
+            )
+            if figures["records"]
+            else None
+        ),
     }
     due, fulfilled = figures["due"], figures["fulfilled"]
     compliance = {
         "allowances": figures["allowances"],
         "verified": figures["verified"],
         "surplus": figures["surplus"],
+        "shortfalls": figures["shortfalls"],
         "due": due,
         "fulfilled": fulfilled,
         "overdue": figures["overdue"],
@@ -373,9 +427,11 @@ def shape(row: Row) -> dict[str, Any]:
         "energy_tce": row.energy_tce,
         "emissions": row.emissions,
         "missing": row.records_missing_factor,
+        "completeness": row.completeness,
         "allowances": row.allowances,
         "verified": row.verified_emissions,
         "surplus": row.surplus,
+        "shortfalls": row.shortfalls,
         "due": row.notices_due,
         "fulfilled": row.notices_fulfilled,
         "overdue": row.notices_overdue,
@@ -410,6 +466,10 @@ async def dataset(world: World) -> Dataset:
     assert len(data.records) > 300
     assert any(r["emissions"] is None for r in data.records), "the data needs records without a factor"
     assert any(r["emissions"] is not None for r in data.records)
+    # Months sent by several sources, and day readings under a monthly total, are there to lose.
+    counted = effective(data.records)
+    assert len(data.records) - len(counted) > 100
+    assert any(r["source"] == "IOT" and r["day"] for r in counted), "somewhere the meter's days count"
     return data
 
 
@@ -448,7 +508,7 @@ async def test_an_enterprise_with_notices_but_no_energy_data_still_has_its_row(d
 async def test_compliance_figures_are_null_when_grouping_by_quarter_month_or_energy_type(
     dataset: Dataset,
 ) -> None:
-    compliance = ("allowances", "verified", "surplus", "due", "fulfilled", "overdue", "rate")
+    compliance = ("allowances", "verified", "surplus", "shortfalls", "due", "fulfilled", "overdue", "rate")
     for group_by in [(D.QUARTER,), (D.MONTH,), (D.ENERGY_TYPE,), (D.ENTERPRISE, D.MONTH)]:
         rows = await every_page(dataset.national, group_by)
         assert rows and all(r[k] is None for r in rows for k in compliance), group_by

@@ -4,6 +4,7 @@ import {
   formatDateTime,
   formatNumber,
   formatPercent,
+  formatShareDown,
   isoToShanghaiInput,
   shanghaiInputToIso,
   timeLeft,
@@ -25,6 +26,14 @@ describe('numbers', () => {
     expect(formatPercent(0.6667, 'en')).toBe('66.7%')
     expect(formatPercent(0.024, 'zh-CN', true)).toBe('+2.4%')
     expect(formatPercent(-0.006, 'en', true)).toBe('-0.6%')
+  })
+
+  it('rounds a completeness down, so an incomplete total never reads 100%', () => {
+    expect(formatShareDown('0.9999', 'zh-CN')).toBe('99.9%')
+    expect(formatShareDown('1', 'en')).toBe('100%')
+    expect(formatShareDown('0.6666', 'en')).toBe('66.6%')
+    expect(formatShareDown('0.07', 'en')).toBe('7%')
+    expect(formatShareDown(null, 'en')).toBe('—')
   })
 })
 

@@ -22,6 +22,15 @@ export function formatPercent(value: number | string | null | undefined, locale:
   }).format(Number(value))
 }
 
+/** A share that must never look complete when it is not ("0.9999" -> "99.9%", never "100%"):
+ * rounded down to 0.1 %, as the server rounds completeness down. */
+export function formatShareDown(value: number | string | null | undefined, locale: Locale): string {
+  if (value === null || value === undefined || value === '') return '—'
+  const number = Number(value)
+  if (!Number.isFinite(number)) return String(value)
+  return formatPercent(Math.floor(Math.round(number * 1e6) / 1e3) / 1e3, locale)
+}
+
 export function formatDateTime(iso: string | null | undefined, locale: Locale): string {
   if (!iso) return '—'
   return new Intl.DateTimeFormat(locale, {

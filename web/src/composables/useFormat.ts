@@ -2,7 +2,7 @@
 // messages, times in Asia/Shanghai.
 import { useI18n } from 'vue-i18n'
 
-import { formatDateTime, formatNumber, formatPercent, type Locale } from './format'
+import { formatDateTime, formatNumber, formatPercent, formatShareDown, type Locale } from './format'
 
 export function useFormat() {
   const { t, locale } = useI18n()
@@ -16,6 +16,7 @@ export function useFormat() {
     tce: (value: number | string | null | undefined) =>
       value === null || value === undefined ? '—' : t('units.tce', { value: formatNumber(value, current(), 1) }),
     percent: (value: number | string | null | undefined) => formatPercent(value, current()),
+    shareDown: (value: number | string | null | undefined) => formatShareDown(value, current()),
     change: (value: number | string | null | undefined) => formatPercent(value, current(), true),
     dateTime: (iso: string | null | undefined) => formatDateTime(iso, current()),
   }

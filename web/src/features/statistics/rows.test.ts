@@ -6,7 +6,7 @@ function row(values: Partial<StatisticsRow>): StatisticsRow {
   return {
     year: null, quarter: null, month: null, province: null, city: null, regionCode: null,
     industryCode: null, sector: null, energyType: null, energyTce: '0', emissions: '0',
-    recordsMissingFactor: 0, allowances: null, verifiedEmissions: null, surplus: null,
+    recordsMissingFactor: 0, completeness: null, allowances: null, verifiedEmissions: null, surplus: null, shortfalls: null,
     noticesDue: null, noticesFulfilled: null, noticesOverdue: null, complianceRate: null,
     enterprise: null, energy: [],
     ...values,
