@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from core.logs import note_user
 from models import TokenScope
 from services.access import Actor
 from services.identity import api_tokens
@@ -22,7 +23,9 @@ async def authenticate_session(connection: HTTPConnection, secret: str) -> Actor
     when the account must change its password first: GraphQL lets such a session read `me` and
     call changePassword (schema/permissions.py)."""
     token = bearer_token(connection.headers.get("authorization"))
-    return await actor_for_token(token, secret) if token else None
+    actor = await actor_for_token(token, secret) if token else None
+    note_user(actor.user_id if actor else None)
+    return actor
 
 
 async def authenticate(connection: HTTPConnection, secret: str) -> Actor | None:
@@ -38,8 +41,11 @@ async def authenticate_api(connection: HTTPConnection, secret: str, scope: Token
     if not token:
         return None
     if token.startswith(api_tokens.PREFIX):
-        return await api_tokens.actor_for(token, scope)
-    return _usable(await actor_for_token(token, secret))
+        actor = await api_tokens.actor_for(token, scope)
+    else:
+        actor = _usable(await actor_for_token(token, secret))
+    note_user(actor.user_id if actor else None)
+    return actor
 
 
 def _usable(actor: Actor | None) -> Actor | None:

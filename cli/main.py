@@ -8,9 +8,10 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import sys
 
-from core import db
+from core import db, logs
 from core.settings import MissingSecretKey, Settings
 from models import Role
 
@@ -95,12 +96,23 @@ def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
     for line in lines:
         print(line, flush=True)
     print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
+    if workers > 1:
+        # Each uvicorn process counts for itself; a scrape of /metrics, answered by any one of
+        # them, adds up the figures they all write here.
+        metrics_dir = settings.var_dir / "prometheus" / f"serve-{settings.port}"
+        from core.metrics import prepare_multiprocess
+
+        prepare_multiprocess(str(metrics_dir))
     uvicorn.run(
         "api.main:app",
         host=settings.host,
         port=settings.port,
         workers=workers,
-        log_level="info",
+        log_config=logs.uvicorn_log_config(settings),
+        log_level=settings.log_level.lower(),
+        # api/observe.py logs every request once, with its id, user, operation and duration.
+        access_log=False,
+        timeout_keep_alive=settings.keepalive_seconds,
         proxy_headers=True,
         # Events are small JSON frames sent to many subscribers at once: compressing each one
         # per connection cost 15-25 ms of CPU per event for 500 subscribers (docs/benchmarks.md).
@@ -216,26 +228,59 @@ def _account(settings: Settings, args: argparse.Namespace) -> None:
 def _worker(settings: Settings, processes: int, threads: int) -> None:
     if not settings.redis_url:
         sys.exit("ccms worker needs REDIS_URL; the embedded default runs its jobs inside `ccms serve`.")
+    import atexit
+    import shutil
+    import tempfile
+
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.actors", "--processes", str(processes), "--threads", str(threads)]
+    # dramatiq forks the worker processes and the metrics server (workers/middleware.py) from
+    # this one: they inherit the multiprocess directory, which must be set before any of them
+    # imports prometheus_client.
+    metrics_dir = tempfile.mkdtemp(prefix="ccms-worker-metrics-")
+    atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    logs.configure(settings)
+    # Our format instead of dramatiq's: each worker process installs it at boot (workers/middleware.py).
+    sys.argv = [
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--skip-logging",
+    ]
     sys.exit(dramatiq_main())
 
 
 def _scheduler(settings: Settings) -> None:
     """Sweep every CCMS_SWEEP_INTERVAL_SECONDS. Two schedulers by mistake are harmless:
     every sweep step is idempotent."""
-    from core import runtime
+    from core import heartbeat, metrics, runtime
+    from core.broker import queue_depth
     from core.inprocess import periodic_sweep
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
+    log = logging.getLogger("ccms.scheduler")
 
     async def run() -> None:
         await runtime.start(settings, listen=False)
+        beating = asyncio.create_task(heartbeat.run(settings, "scheduler")) if settings.redis_url else None
         try:
-            print(f"Sweeping every {settings.sweep_interval_seconds:g} s", flush=True)
+            if settings.scheduler_metrics_port:
+                depth = [metrics.QueueDepth(queue_depth(settings.redis_url))] if settings.redis_url else []
+                metrics.serve(settings.host, settings.scheduler_metrics_port, depth)
+            log.info(
+                f"Sweeping every {settings.sweep_interval_seconds:g} s",
+                extra={"metrics_port": settings.scheduler_metrics_port},
+            )
             await periodic_sweep(settings.sweep_interval_seconds)
         finally:
+            if beating is not None:
+                beating.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beating
             await runtime.stop()
 
     with contextlib.suppress(KeyboardInterrupt):

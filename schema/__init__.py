@@ -46,6 +46,7 @@ from schema.identity.one_login import OneLoginPerRequest
 from schema.identity.queries import IdentityQueries
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
+from schema.observe import ObserveOperation
 from schema.scalars import SCALARS
 from schema.statistics.mutations import StatisticsMutations
 from schema.statistics.queries import StatisticsQueries
@@ -126,6 +127,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules([OneLoginPerRequest]),
+        ObserveOperation,
     ]
     if not settings.debug:
         extensions.append(lambda: _MaskErrors(should_mask_error=_is_unexpected))

@@ -20,12 +20,13 @@ from services.compliance import alarms, deadlines
 from services.energy import aggregates, factors
 from services.live import sweep as sweeping
 from services.live import webhooks
-from workers.middleware import Runtime
+from workers.middleware import JobMetrics, Runtime
 
 settings = Settings.from_env()
 broker = broker_from(settings)
 broker.add_middleware(AsyncIO())  # first: the Runtime middleware boots on its event loop
 broker.add_middleware(Runtime(settings))
+broker.add_middleware(JobMetrics())
 dramatiq.set_broker(broker)
 
 
