@@ -1,5 +1,5 @@
 """The `ccms` command: serve, migrate, the account verbs (create-user, list-users, deactivate-user,
-reactivate-user, reset-password, update-user), worker, scheduler, rebuild-aggregates."""
+reactivate-user, reset-password, update-user), worker, scheduler, rebuild-aggregates, probe."""
 
 from __future__ import annotations
 
@@ -43,10 +43,17 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=8)
     commands.add_parser("scheduler", help="run the periodic sweep (alarms, deadlines, reminders)")
+    probe = commands.add_parser(
+        "probe", help="exit 0 when this host's CCMS process answers its health check (HEALTHCHECK)"
+    )
+    probe.add_argument("--port", type=int, help="default CCMS_PORT (ccms serve); 9101 worker, 9102 scheduler")
+    probe.add_argument("--path", default="/health/live", help="/health/live (default) or /health/ready")
     commands.add_parser(
         "rebuild-aggregates", help="recompute every monthly and yearly energy aggregate from the records"
     )
     args = parser.parse_args(argv)
+    if args.command == "probe":  # before reading every setting: a health check must be cheap
+        sys.exit(_probe(args.port or int(os.environ.get("CCMS_PORT") or 8000), args.path))
     settings = Settings.from_env()
     if args.command in NEEDS_SECRET_KEY:
         try:
@@ -118,6 +125,18 @@ def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
         # per connection cost 15-25 ms of CPU per event for 500 subscribers (docs/benchmarks.md).
         ws_per_message_deflate=False,
     )
+
+
+def _probe(port: int, path: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=4) as response:
+            return 0 if response.status == 200 else 1
+    except (urllib.error.URLError, OSError) as error:
+        print(f"ccms probe: {path} on port {port}: {error}", file=sys.stderr)
+        return 1
 
 
 def _create_user(settings: Settings, args: argparse.Namespace) -> None:
