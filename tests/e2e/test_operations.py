@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.broker import QUEUE
 from tests.backends import REDIS_URL, require_redis
 from tests.e2e.deployment import claim_redis_db, deployment, redis_db, wait_for
-from tests.e2e.server import free_port, serve
+from tests.e2e.server import _ccms, free_port, serve
 
 
 def get(connection: http.client.HTTPConnection, path: str, request_id: str) -> int:
@@ -72,6 +73,17 @@ def test_one_request_can_be_followed_through_the_json_log_by_its_id(tmp_path: Pa
     [line] = [entry for entry in logged if entry.get("request_id") == "follow-me-42"]
     assert line["operation"] == "Probe" and line["error_code"] == "UNAUTHENTICATED"
     assert line["route"] == "/graphql" and line["status"] == 200 and line["duration_ms"] >= 0
+
+
+def test_ccms_probe_answers_for_the_process_on_its_port(tmp_path: Path) -> None:
+    def probe(*args: str) -> int:
+        return subprocess.run([*_ccms(), "probe", *args], capture_output=True, timeout=30).returncode
+
+    with serve(tmp_path / "var") as server:
+        assert probe("--port", str(server.port)) == 0
+        assert probe("--port", str(server.port), "--path", "/health/ready") == 0
+        assert probe("--port", str(server.port), "--path", "/no/such/probe") == 1
+    assert probe("--port", str(free_port())) == 1  # nothing listens: unhealthy
 
 
 def scrape(port: int) -> dict[str, float]:
