@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.broker import QUEUE
 from tests.backends import REDIS_URL, require_redis
 from tests.e2e.deployment import claim_redis_db, deployment, redis_db, wait_for
-from tests.e2e.server import _ccms, free_port, serve
+from tests.e2e.server import Server, _ccms, free_port, serve
 
 
 def get(connection: http.client.HTTPConnection, path: str, request_id: str) -> int:
@@ -84,6 +84,24 @@ def test_ccms_probe_answers_for_the_process_on_its_port(tmp_path: Path) -> None:
         assert probe("--port", str(server.port), "--path", "/health/ready") == 0
         assert probe("--port", str(server.port), "--path", "/no/such/probe") == 1
     assert probe("--port", str(free_port())) == 1  # nothing listens: unhealthy
+
+
+def test_a_scrape_adds_up_the_requests_of_every_api_process(tmp_path: Path) -> None:
+    port = free_port()
+    with deployment(tmp_path / "var", {}) as running:
+        running.migrate()
+        started = running.start("api", ["serve", "--no-migrate", "--workers", "2"], {"CCMS_PORT": str(port)})
+        api = running.wait_api(Server(started.process, port, started.log))
+        for _ in range(40):  # a new connection each: the kernel spreads them over both processes
+            httpx.post(f"{api.url}/graphql", json={"query": "query Count { me { username } }"})
+        served_by = {
+            json.loads(line)["process"]
+            for line in api.output().splitlines()
+            if line.startswith("{") and '"operation": "Count"' in line
+        }
+        samples = scrape(port)
+    assert samples['ccms_requests_total{"operation": "Count", "route": "/graphql", "status": "200"}'] == 40
+    assert len(served_by) == 2, "both uvicorn processes served some (else this proves nothing)"
 
 
 def scrape(port: int) -> dict[str, float]:
