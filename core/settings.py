@@ -75,6 +75,8 @@ class Settings:
     # How often worker and scheduler write their heartbeat, and how late one may be before
     # /health/ready of the API counts that process as gone.
     heartbeat_seconds: float = 10.0
+    # OpenTelemetry tracing of GraphQL operations, on when the standard OTEL_* variables say so.
+    tracing: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -140,6 +142,7 @@ class Settings:
             log_level=os.environ.get("CCMS_LOG_LEVEL", cls.log_level).upper() or cls.log_level,
             worker_metrics_port=_int("CCMS_WORKER_METRICS_PORT", cls.worker_metrics_port),
             scheduler_metrics_port=_int("CCMS_SCHEDULER_METRICS_PORT", cls.scheduler_metrics_port),
+            tracing=_otel_configured(),
             # At least 1 s: each beat is a Redis write.
             heartbeat_seconds=max(
                 1.0, float(os.environ.get("CCMS_HEARTBEAT_SECONDS") or cls.heartbeat_seconds)
@@ -150,6 +153,16 @@ class Settings:
     def heartbeat_ttl_seconds(self) -> int:
         """A heartbeat older than three beats means the process is gone (or stuck)."""
         return int(self.heartbeat_seconds * 3) + 1
+
+
+def _otel_configured() -> bool:
+    """Tracing is on when an exporter or service name is configured the standard way (as
+    `opentelemetry-instrument` reads them), unless OTEL_SDK_DISABLED says otherwise."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
+        return False
+    wanted = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME")
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    return any(os.environ.get(name) for name in wanted) or exporter not in ("", "none")
 
 
 class MissingSecretKey(RuntimeError):
