@@ -100,11 +100,10 @@ class QueueDepth(Collector):
 def registry(extra: Iterable[Collector] = ()) -> CollectorRegistry:
     """What a scrape reads: this process's metrics, or every process's in multiprocess mode,
     plus collectors computed at scrape time."""
+    scrape = CollectorRegistry()
     if os.environ.get(MULTIPROCESS_DIR):
-        scrape = CollectorRegistry()
         MultiProcessCollector(scrape)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     else:
-        scrape = CollectorRegistry()
         scrape.register(_Default())
     for collector in extra:
         scrape.register(collector)
