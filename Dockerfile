@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # CCMS image: one image for every process. The default command, `ccms serve`, without
 # DATABASE_URL runs the embedded default (SQLite, uploads and secret key under /data, and the
 # background jobs and sweep inside the server). docker-compose.yml runs the same image as
@@ -46,10 +47,11 @@ RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home 
     && mkdir -p /data/uploads \
     && chown -R ccms:ccms /data
 
-COPY --from=wheels /wheels/deps /wheels/deps
-RUN pip install --no-index --find-links /wheels/deps /wheels/deps/*.whl && rm -rf /wheels/deps
-COPY --from=wheels /wheels/app /wheels/app
-RUN pip install --no-index --no-deps /wheels/app/*.whl && rm -rf /wheels/app
+# The wheels are mounted, not copied: the image keeps the installed packages only.
+RUN --mount=type=bind,from=wheels,source=/wheels/deps,target=/wheels/deps \
+    pip install --no-index --find-links /wheels/deps /wheels/deps/*.whl
+RUN --mount=type=bind,from=wheels,source=/wheels/app,target=/wheels/app \
+    pip install --no-index --no-deps /wheels/app/*.whl
 
 WORKDIR /data
 USER ccms
