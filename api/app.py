@@ -8,15 +8,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from tortoise import Tortoise
 
 from api import console
 from api.documents import download
 from api.export import STATISTICS_CSV, STATISTICS_JSON, statistics_csv, statistics_json
 from api.graphql import GraphQLView
+from api.health import health, live, prometheus, ready
 from api.imports import (
     ENERGY_BATCH,
     ENERGY_CSV,
@@ -27,22 +25,15 @@ from api.imports import (
     ingest_energy,
 )
 from api.limits import BodySizeLimit
+from api.observe import Observe
 from api.outage import DatabaseOutage
 from core import runtime
+from core.broker import queue_depth
 from core.settings import Settings
 from schema import build_schema
 
 # Room for the form fields around an upload of the largest allowed size.
 MULTIPART_OVERHEAD = 1024 * 1024
-
-
-async def health(request: Request) -> JSONResponse:
-    """Liveness and readiness: answers 503 when the database does not."""
-    try:
-        await Tortoise.get_connection("default").execute_query("SELECT 1")
-    except Exception:  # any failure means not ready
-        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "up"})
 
 
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
@@ -60,6 +51,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await runtime.stop(manage_db=manage_db)
 
     middleware = [
+        # Outermost: the request id and the measurements cover everything below, outages too.
+        Middleware(Observe),
         Middleware(DatabaseOutage),
         Middleware(
             BodySizeLimit,
@@ -80,6 +73,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app = Starlette(
         routes=[
             Route("/health", health),
+            Route("/health/live", live),
+            Route("/health/ready", ready),
+            Route("/metrics", prometheus),
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/documents/{document_id}", download),
@@ -94,4 +90,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.queue_depth = queue_depth(settings.redis_url) if settings.redis_url else None
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from core.logs import note_user
 from models import TokenScope, User
 from services.access import Actor
 from services.identity import api_tokens
@@ -22,7 +23,9 @@ async def session_user(connection: HTTPConnection, secret: str) -> User | None:
     when the account must change its password first: GraphQL lets such a session read `me` and
     call changePassword (schema/permissions.py)."""
     token = bearer_token(connection.headers.get("authorization"))
-    return await user_for_token(token, secret) if token else None
+    user = await user_for_token(token, secret) if token else None
+    note_user(user.id if user else None)
+    return user
 
 
 async def authenticate_session(connection: HTTPConnection, secret: str) -> Actor | None:
@@ -44,8 +47,11 @@ async def authenticate_api(connection: HTTPConnection, secret: str, scope: Token
     if not token:
         return None
     if token.startswith(api_tokens.PREFIX):
-        return await api_tokens.actor_for(token, scope)
-    return _usable(await actor_for_token(token, secret))
+        actor = await api_tokens.actor_for(token, scope)
+    else:
+        actor = _usable(await actor_for_token(token, secret))
+    note_user(actor.user_id if actor else None)
+    return actor
 
 
 def _usable(actor: Actor | None) -> Actor | None:

@@ -116,7 +116,10 @@ async def _export(request: Request, render: Render) -> Response:
     actor = await authenticate_download(request, TokenScope.EXPORT)
     if actor is None:
         return JSONResponse(
-            {"code": "UNAUTHENTICATED", "message": "Send 'Authorization: Bearer <EXPORT API token>'"},
+            {
+                "code": "UNAUTHENTICATED",
+                "message": "Send 'Authorization: Bearer <token>': an EXPORT API token or a sign-in token",
+            },
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )

@@ -31,6 +31,7 @@ from api.auth import bearer_token, session_user
 from api.outage import DatabaseUnavailable
 from core.db import unavailable
 from core.hub import MemoryHub
+from core.logs import note_user
 from core.settings import Settings
 from schema.context import Context
 from services.access import Actor
@@ -119,6 +120,7 @@ class GraphQLView(GraphQL[Context, None]):
         token = bearer_token(str(params.get("authorization") or params.get("Authorization") or ""))
         if token:
             context.actor = await actor_for_token(token, self.settings.secret_key)
+            note_user(context.actor.user_id if context.actor else None)
             context.claims = tokens.claims_from(token, self.settings.secret_key)
         if context.actor is None or context.hub is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})

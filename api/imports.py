@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth import authenticate, authenticate_api
+from core import metrics
+from core.logs import note_error
 from models import EnergySource, TokenScope
 from services.allocation import history
 from services.energy import ingest
@@ -54,6 +56,7 @@ async def import_history(request: Request) -> JSONResponse:
     return await _run(
         lambda: (history.HistoryImporter(actor, partial=partial), history.csv_rows(request.stream())),
         partial,
+        source="history_csv",
     )
 
 
@@ -68,6 +71,7 @@ async def import_energy(request: Request) -> JSONResponse:
             ingest.csv_rows(request.stream()),
         ),
         partial,
+        source="energy_csv",
     )
 
 
@@ -100,6 +104,7 @@ async def ingest_energy(request: Request) -> JSONResponse:
         ),
         partial,
         JSON_KEYS,
+        source="energy_batch",
     )
 
 
@@ -111,12 +116,17 @@ async def _run(
     start: Callable[[], tuple[RowImporter, Rows]],
     partial: bool,
     names: Mapping[str, str] | None = None,
+    *,
+    source: str,
 ) -> JSONResponse:
     try:
         importer, rows = start()
         result = await importer.run(rows)
     except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
         return _refused(error)
+    metrics.ROWS_INGESTED.labels(source).inc(result.written)
+    if result.errors:  # the log line names the first row's code; the body has them all
+        note_error(result.errors[0].code.value)
     report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names)
     return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
 

@@ -67,8 +67,9 @@ def floor_app() -> object:
 
 def floor() -> None:
     from cli.main import run_uvicorn
+    from core.settings import Settings
 
-    run_uvicorn("bench.overhead:app", "127.0.0.1", int(os.environ["CCMS_PORT"]))
+    run_uvicorn("bench.overhead:app", Settings.from_env())
 
 
 # The floor's uvicorn imports this module for `app`.

@@ -1,5 +1,5 @@
 """The `ccms` command: serve, migrate, the account verbs (create-user, list-users, deactivate-user,
-reactivate-user, reset-password, update-user), worker, scheduler, rebuild-aggregates."""
+reactivate-user, reset-password, update-user), worker, scheduler, rebuild-aggregates, probe."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import signal
 import sys
 
-from core import db
+from core import db, logs
 from core.settings import MissingSecretKey, Settings
 from models import Role
 
@@ -43,10 +44,17 @@ def main(argv: list[str] | None = None) -> None:
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=8)
     commands.add_parser("scheduler", help="run the periodic sweep (alarms, deadlines, reminders)")
+    probe = commands.add_parser(
+        "probe", help="exit 0 when this host's CCMS process answers its health check (HEALTHCHECK)"
+    )
+    probe.add_argument("--port", type=int, help="default CCMS_PORT (ccms serve); 9101 worker, 9102 scheduler")
+    probe.add_argument("--path", default="/health/live", help="/health/live (default) or /health/ready")
     commands.add_parser(
         "rebuild-aggregates", help="recompute every monthly and yearly energy aggregate from the records"
     )
     args = parser.parse_args(argv)
+    if args.command == "probe":  # before reading every setting: a health check must be cheap
+        sys.exit(_probe(args.port or int(os.environ.get("CCMS_PORT") or 8000), args.path))
     settings = Settings.from_env()
     if args.command in NEEDS_SECRET_KEY:
         try:
@@ -94,24 +102,47 @@ def _serve(settings: Settings, workers: int, *, migrate: bool = True) -> None:
     for line in lines:
         print(line, flush=True)
     print(f"CCMS on http://{settings.host}:{settings.port}/graphql", flush=True)
-    run_uvicorn("api.main:app", settings.host, settings.port, workers)
+    if workers > 1:
+        # Each uvicorn process counts for itself; a scrape of /metrics, answered by any one of
+        # them, adds up the figures they all write here.
+        metrics_dir = settings.var_dir / "prometheus" / f"serve-{settings.port}"
+        from core.metrics import prepare_multiprocess
+
+        prepare_multiprocess(str(metrics_dir))
+    run_uvicorn("api.main:app", settings, workers)
 
 
-def run_uvicorn(app: str, host: str, port: int, workers: int = 1) -> None:
+def run_uvicorn(app: str, settings: Settings, workers: int = 1) -> None:
     """How `ccms serve` runs uvicorn; bench/overhead.py serves its bare endpoint the same way."""
     import uvicorn
 
     uvicorn.run(
         app,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
-        log_level="info",
+        log_config=logs.uvicorn_log_config(settings),
+        log_level=settings.log_level.lower(),
+        # api/observe.py logs every request once, with its id, user, operation and duration.
+        access_log=False,
+        timeout_keep_alive=settings.keepalive_seconds,
         proxy_headers=True,
         # Events are small JSON frames sent to many subscribers at once: compressing each one
         # per connection cost 15-25 ms of CPU per event for 500 subscribers (docs/benchmarks.md).
         ws_per_message_deflate=False,
     )
+
+
+def _probe(port: int, path: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=4) as response:
+            return 0 if response.status == 200 else 1
+    except (urllib.error.URLError, OSError) as error:
+        print(f"ccms probe: {path} on port {port}: {error}", file=sys.stderr)
+        return 1
 
 
 def _create_user(settings: Settings, args: argparse.Namespace) -> None:
@@ -222,8 +253,20 @@ def _account(settings: Settings, args: argparse.Namespace) -> None:
 def _worker(settings: Settings, processes: int, threads: int) -> None:
     if not settings.redis_url:
         sys.exit("ccms worker needs REDIS_URL; the embedded default runs its jobs inside `ccms serve`.")
+    import atexit
+    import shutil
+    import tempfile
+
     from dramatiq.cli import main as dramatiq_main
 
+    # dramatiq forks the worker processes and the metrics server (workers/middleware.py) from
+    # this one: they inherit the multiprocess directory, which must be set before any of them
+    # imports prometheus_client.
+    metrics_dir = tempfile.mkdtemp(prefix="ccms-worker-metrics-")
+    atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    logs.configure(settings)
+    # Our format instead of dramatiq's: each worker process installs it at boot (workers/middleware.py).
     sys.argv = [
         "dramatiq",
         "workers.actors",
@@ -235,6 +278,7 @@ def _worker(settings: Settings, processes: int, threads: int) -> None:
         # (dramatiq's default is 10 minutes, far past any supervisor's patience).
         "--worker-shutdown-timeout",
         str(int(settings.worker_shutdown_seconds * 1000)),
+        "--skip-logging",
     ]
     sys.exit(dramatiq_main())
 
@@ -242,22 +286,35 @@ def _worker(settings: Settings, processes: int, threads: int) -> None:
 def _scheduler(settings: Settings) -> None:
     """Sweep every CCMS_SWEEP_INTERVAL_SECONDS. Two schedulers by mistake are harmless:
     every sweep step is idempotent."""
-    from core import runtime
+    from core import heartbeat, metrics, runtime
+    from core.broker import queue_depth
     from core.inprocess import periodic_sweep
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
+    log = logging.getLogger("ccms.scheduler")
 
     async def run() -> None:
         await runtime.start(settings, listen=False)
+        beating = asyncio.create_task(heartbeat.run(settings, "scheduler")) if settings.redis_url else None
         sweeping = asyncio.create_task(periodic_sweep(settings.sweep_interval_seconds))
         # SIGTERM (to the process group, from systemd or `docker stop`) ends the sweep and closes
         # the database and Redis cleanly instead of killing the process mid-sweep.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, sweeping.cancel)
         try:
-            print(f"Sweeping every {settings.sweep_interval_seconds:g} s", flush=True)
+            if settings.scheduler_metrics_port:
+                depth = [metrics.QueueDepth(queue_depth(settings.redis_url))] if settings.redis_url else []
+                metrics.serve(settings.host, settings.scheduler_metrics_port, depth)
+            log.info(
+                f"Sweeping every {settings.sweep_interval_seconds:g} s",
+                extra={"metrics_port": settings.scheduler_metrics_port},
+            )
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeping
         finally:
+            if beating is not None:
+                beating.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beating
             await runtime.stop()
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -8,6 +8,7 @@ job of services.live.catalog, all on QUEUE.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import dramatiq
@@ -40,3 +41,22 @@ def dispatcher_for(broker: dramatiq.Broker) -> Dispatcher:
         await asyncio.to_thread(broker.enqueue, message, delay=delay)
 
     return dispatch
+
+
+def queue_depth(redis_url: str, namespace: str = "dramatiq") -> Callable[[], tuple[int, int] | None]:
+    """Reads the queue's depth from Redis, for the metrics: messages ready to run (the queue's
+    list), and delayed ones (the delay queue's messages, which a worker holds until they are due).
+    None when Redis does not answer within a second: a scrape must not hang on it."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+    def read() -> tuple[int, int] | None:
+        try:
+            ready = client.llen(f"{namespace}:{QUEUE}")
+            delayed = client.hlen(f"{namespace}:{QUEUE}.DQ.msgs")
+        except redis.RedisError:
+            return None
+        return int(ready), int(delayed)
+
+    return read

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 
+from core import metrics
 from services.live import sweep
 from services.live.catalog import JOBS
 
@@ -34,12 +35,21 @@ class InProcessJobs:
         task = asyncio.current_task()
         assert task is not None  # dispatch runs this as a task
         self.busy.add(task)
+        elapsed = metrics.timer()
+        outcome = "failed"
         try:
             await JOBS[name](*args)
+            outcome = "ok"
         except Exception:
             log.exception("job %s%s failed; the sweep will retry what it covers", name, args)
         finally:
             self.busy.discard(task)
+            metrics.JOB_DURATION.labels(name, outcome).observe(elapsed())
+
+    def depth(self) -> tuple[int, int]:
+        """(jobs running, jobs waiting for their delay), for the queue-depth metric."""
+        running = sum(1 for task in self.busy if task.get_name() != "sweep")
+        return running, len(self.tasks) - len(self.busy)
 
     def start(self) -> None:
         self.stopping = asyncio.Event()
@@ -67,11 +77,16 @@ async def periodic_sweep(interval_seconds: float, stopping: asyncio.Event | None
     """Sweep now and then every interval until `stopping` is set; a failed sweep is logged and retried."""
     stopping = stopping or asyncio.Event()
     while not stopping.is_set():
+        elapsed = metrics.timer()
         try:
             result = await sweep.sweep()
+            metrics.SWEEP_LAST_RUN.set_to_current_time()
+            metrics.JOB_DURATION.labels("sweep", "ok").observe(elapsed())
             if any(vars(result).values()):
-                log.info("sweep: %s", result)
+                log.info("sweep: %s", result, extra={"sweep": vars(result)})
         except Exception:
+            metrics.SWEEP_FAILURES.inc()
+            metrics.JOB_DURATION.labels("sweep", "failed").observe(elapsed())
             log.exception("sweep failed; retrying in %s s", interval_seconds)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), interval_seconds)

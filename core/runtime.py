@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import db
+from core import db, metrics
 from core.broker import broker_from, dispatcher_for
 from core.hub import MemoryHub, RedisHub
 from core.inprocess import InProcessJobs
@@ -51,7 +51,7 @@ async def start(
     else:
         hub = MemoryHub(max_queue=settings.subscriber_queue_size)
     await hub.start()
-    events.set_publisher(hub.publish)
+    events.set_publisher(_counting(hub.publish))
     if settings.alarm_webhook_url and not settings.alarm_webhook_secret:
         # Never fall back to the token-signing key: the receiver would have to hold it.
         raise RuntimeError("CCMS_ALARM_WEBHOOK_URL needs CCMS_ALARM_WEBHOOK_SECRET to sign deliveries")
@@ -74,6 +74,23 @@ async def start(
     jobs.set_dispatcher(dispatcher)
     _current = Runtime(hub, inprocess)
     return _current
+
+
+def current_inprocess() -> InProcessJobs | None:
+    """The embedded job runner of this process, if it runs one (for the queue-depth metric)."""
+    return _current.inprocess if _current is not None else None
+
+
+def _counting(publish: events.Publisher) -> events.Publisher:
+    """The hub's publish, counting alarms on the way: every alarm is announced once, after its
+    commit, by the process that raised it (API, worker or scheduler)."""
+
+    async def publish_counted(event: events.Event) -> None:
+        if event.type == events.EventType.ALARM_RAISED:
+            metrics.ALARMS.labels(str(event.data.get("kind", ""))).inc()
+        await publish(event)
+
+    return publish_counted
 
 
 async def stop(*, manage_db: bool = True) -> None:

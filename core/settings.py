@@ -24,6 +24,13 @@ def _int(name: str, default: int) -> int:
     return default if value is None or value == "" else int(value)
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration; see the README's configuration table."""
@@ -59,6 +66,19 @@ class Settings:
     password_hash_threads: int = 2
     session_check_seconds: float = 30.0
     worker_shutdown_seconds: float = 8.0
+    # Above the idle time of common client pools (BI tools, load balancers keep 60 s), so a
+    # pooled connection reused after a slow query is still open: uvicorn's own default is 5 s.
+    keepalive_seconds: int = 75
+    log_format: str = "json"  # or "text", for people at a terminal
+    log_level: str = "INFO"
+    # `ccms worker` and `ccms scheduler` serve /metrics and /health/live on a port of their own.
+    worker_metrics_port: int = 9101
+    scheduler_metrics_port: int = 9102
+    # How often worker and scheduler write their heartbeat, and how late one may be before
+    # /health/ready of the API counts that process as gone.
+    heartbeat_seconds: float = 10.0
+    # OpenTelemetry tracing of GraphQL operations, on when the standard OTEL_* variables say so.
+    tracing: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -123,7 +143,32 @@ class Settings:
             session_check_seconds=max(
                 1.0, float(os.environ.get("CCMS_SESSION_CHECK_SECONDS") or cls.session_check_seconds)
             ),
+            keepalive_seconds=_int("CCMS_KEEPALIVE_SECONDS", cls.keepalive_seconds),
+            log_format=_choice("CCMS_LOG_FORMAT", ("json", "text"), cls.log_format),
+            log_level=os.environ.get("CCMS_LOG_LEVEL", cls.log_level).upper() or cls.log_level,
+            worker_metrics_port=_int("CCMS_WORKER_METRICS_PORT", cls.worker_metrics_port),
+            scheduler_metrics_port=_int("CCMS_SCHEDULER_METRICS_PORT", cls.scheduler_metrics_port),
+            tracing=_otel_configured(),
+            # At least 1 s: each beat is a Redis write.
+            heartbeat_seconds=max(
+                1.0, float(os.environ.get("CCMS_HEARTBEAT_SECONDS") or cls.heartbeat_seconds)
+            ),
         )
+
+    @property
+    def heartbeat_ttl_seconds(self) -> int:
+        """A heartbeat older than three beats means the process is gone (or stuck)."""
+        return int(self.heartbeat_seconds * 3) + 1
+
+
+def _otel_configured() -> bool:
+    """Tracing is on when an exporter or service name is configured the standard way (as
+    `opentelemetry-instrument` reads them), unless OTEL_SDK_DISABLED says otherwise."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
+        return False
+    wanted = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SERVICE_NAME")
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    return any(os.environ.get(name) for name in wanted) or exporter not in ("", "none")
 
 
 class MissingSecretKey(RuntimeError):

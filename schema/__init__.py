@@ -11,6 +11,9 @@ upload. So mypy checks every value, with no casts.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -49,6 +52,7 @@ from schema.identity.queries import IdentityQueries
 from schema.limits import InputLimits
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
+from schema.observe import ObserveOperation
 from schema.scalars import SCALARS
 from schema.statistics.mutations import StatisticsMutations
 from schema.statistics.queries import StatisticsQueries
@@ -124,6 +128,20 @@ class Schema(strawberry.Schema):
                 StrawberryLogger.error(error, execution_context)
 
 
+def _tracing() -> list[Any]:
+    """Strawberry's OpenTelemetry extension: a span per operation (named after it) and per
+    resolver, on the global tracer provider, which `opentelemetry-instrument` configures from the
+    OTEL_* variables. Without the opentelemetry packages: a warning, and no tracing."""
+    try:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+    except ImportError:
+        logging.getLogger(__name__).warning(
+            "OTEL_* is set but opentelemetry is not installed: pip install 'ccms[otel]'; no tracing"
+        )
+        return []
+    return [OpenTelemetryExtension]
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The limits' rules are built once, so that every request validates with the same rules
@@ -141,9 +159,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # they are checked even when the document's validation is remembered.
         InputLimits,
         lambda: PreparedDocuments(documents),
+        ObserveOperation,
     ]
     if not settings.debug:
         extensions.append(lambda: _MaskErrors(should_mask_error=_is_unexpected))
+    if settings.tracing:
+        extensions.extend(_tracing())
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -17,6 +17,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
+from core.logs import note_error
 from services.errors import ErrorCode, ServiceError, not_found
 from services.values import MAX_ID
 
@@ -73,6 +74,8 @@ class ErrorsInPayload(FieldExtension):
         if self.payload is None:  # the return type is resolved once the schema is built
             self.payload = self.field.type
         assert self.payload is not None and issubclass(self.payload, Payload)
+        for part in error.parts():
+            note_error(part.code.value)
         return self.payload.failed(error)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:

@@ -14,6 +14,12 @@ CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # The maintenance database `postgres` exists on every server; test databases are created beside it.
 PG_ADMIN_URL = os.environ.get("CCMS_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CCMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Names of what the suite creates on shared servers: databases `<prefix>_test_…`, `<prefix>_e2e_…`
+# and so on, and Redis keys `<prefix>:…`. Two checkouts testing on one server at once choose two
+# prefixes, and each one's clean-up then never touches the other's.
+PREFIX = os.environ.get("CCMS_TEST_DB_PREFIX", "ccms")
+if not PREFIX.replace("_", "").isalnum() or not PREFIX[0].isalpha():
+    raise ValueError(f"CCMS_TEST_DB_PREFIX must be letters, digits and _, starting with a letter: {PREFIX!r}")
 
 
 def _answers(host: str, port: int) -> bool:
@@ -58,11 +64,21 @@ def backends() -> list[str]:
     return found
 
 
-async def create_pg_database(prefix: str = "ccms_test") -> str:
-    """A fresh, uniquely named database; returns its URL."""
+def database_name(kind: str) -> str:
+    """`<CCMS_TEST_DB_PREFIX>_<kind>_<random>`, e.g. ccms_test_1f2e3d4c."""
+    return f"{PREFIX}_{kind}_{uuid.uuid4().hex[:8]}".lower()
+
+
+def redis_key(*parts: str) -> str:
+    """A Redis key of the suite's own, under CCMS_TEST_DB_PREFIX."""
+    return ":".join((PREFIX, *parts))
+
+
+async def create_pg_database(kind: str = "test") -> str:
+    """A fresh, uniquely named database (`database_name(kind)`); returns its URL."""
     import asyncpg
 
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    name = database_name(kind)
     admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

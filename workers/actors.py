@@ -20,13 +20,14 @@ from services.compliance import alarms, deadlines
 from services.energy import aggregates, factors
 from services.live import sweep as sweeping
 from services.live import webhooks
-from workers.middleware import OneStopPerSignal, Runtime
+from workers.middleware import JobMetrics, OneStopPerSignal, Runtime
 
 settings = Settings.from_env()
 broker = broker_from(settings)
 broker.add_middleware(AsyncIO())  # first: the Runtime middleware boots on its event loop
 broker.add_middleware(Runtime(settings))
 broker.add_middleware(OneStopPerSignal())
+broker.add_middleware(JobMetrics())
 dramatiq.set_broker(broker)
 
 

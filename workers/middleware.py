@@ -1,20 +1,28 @@
-"""The worker's boot: the process runtime, started on the event loop the actors run on; and
-its stop, once per signal."""
+"""The worker's boot, its stop and its observability: the process runtime, started on the
+event loop the actors run on; one stop per signal; the log format; job durations; the
+heartbeat; the metrics port."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import signal
+import threading
 import time
 from types import FrameType
+from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import EventLoopThread, get_event_loop_thread
+from dramatiq.broker import MessageProxy
 from dramatiq.cli import RET_KILLED
 
-from core import runtime
-from core.broker import dispatcher_for
+from core import heartbeat, logs, metrics, runtime
+from core.broker import dispatcher_for, queue_depth
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Runtime(dramatiq.Middleware):
@@ -27,13 +35,87 @@ class Runtime(dramatiq.Middleware):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.beating: asyncio.Task[None] | None = None
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        # `ccms worker` runs dramatiq with --skip-logging: every process logs in our format.
+        logs.configure(self.settings)
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         start = runtime.start(self.settings, listen=False, dispatcher=dispatcher_for(broker))
         _event_loop().run_coroutine(start)
+        if self.settings.redis_url:
+            _event_loop().run_coroutine(self._start_heartbeat())
+
+    async def _start_heartbeat(self) -> None:
+        self.beating = asyncio.create_task(heartbeat.run(self.settings, "worker"))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        _event_loop().run_coroutine(runtime.stop())
+        _event_loop().run_coroutine(self._stop())
+
+    async def _stop(self) -> None:
+        if self.beating is not None:
+            self.beating.cancel()
+            self.beating = None
+        await runtime.stop()
+
+
+class JobMetrics(dramatiq.Middleware):
+    """Times every job (ccms_job_duration_seconds by job and outcome), and, through dramatiq's
+    fork hook, runs the small server that exposes the metrics of all the worker's processes on
+    CCMS_WORKER_METRICS_PORT."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def forks(self) -> list[Any]:
+        return [serve_metrics]
+
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        with self.lock:
+            self.started[message.message_id] = time.perf_counter()
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        with self.lock:
+            start = self.started.pop(message.message_id, None)
+        if start is not None:
+            outcome = "ok" if exception is None else "failed"
+            metrics.JOB_DURATION.labels(message.actor_name, outcome).observe(time.perf_counter() - start)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self.after_process_message(broker, message)
+
+
+def serve_metrics() -> int:
+    """The fork process: /metrics (every worker process's figures, and the queue's depth) and
+    /health/live. A port already taken (a second worker on one host) is logged, not fatal:
+    dramatiq would otherwise stop the whole worker when this process exits."""
+    settings = Settings.from_env()
+    logs.configure(settings)
+    if not settings.worker_metrics_port:
+        return _idle()
+    depth = [metrics.QueueDepth(queue_depth(settings.redis_url))] if settings.redis_url else []
+    try:
+        metrics.serve(settings.host, settings.worker_metrics_port, depth)
+    except OSError as error:
+        log.warning("worker metrics not served on port %s: %s", settings.worker_metrics_port, error)
+    else:
+        log.info("worker metrics on port %s", settings.worker_metrics_port)
+    return _idle()
+
+
+def _idle() -> int:
+    while True:  # the server runs in its thread; dramatiq stops this process with SIGTERM
+        time.sleep(3600)
 
 
 def _event_loop() -> EventLoopThread:

@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from core import metrics
 from models import EnergySource
 from schema.context import actor_of
 from schema.energy.types import (
@@ -67,6 +68,7 @@ class EnergyMutations:
         # One row beyond the cap is enough for the service to refuse the call.
         raw = [_raw(row) for row in rows[: ingest.MAX_ROWS_PER_CALL + 1]]
         result = await ingest.import_rows(actor_of(info), raw, partial=partial)
+        metrics.ROWS_INGESTED.labels("energy_graphql").inc(result.written)
         return ImportEnergyRecordsPayload(
             **imported(result, partial),
             missing_factors=result.missing_factors,

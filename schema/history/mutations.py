@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from core import metrics
 from schema.context import actor_of
 from schema.errors import mutation
 from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
@@ -52,4 +53,5 @@ class HistoryMutations:
         # One row beyond the cap is enough for the service to refuse the call.
         raw = [_raw(row) for row in rows[: history.MAX_ROWS_PER_CALL + 1]]
         result = await history.import_rows(actor_of(info), raw, partial=partial)
+        metrics.ROWS_INGESTED.labels("history_graphql").inc(result.written)
         return ImportHistoricalDataPayload(**imported(result, partial))

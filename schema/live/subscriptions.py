@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 import models
+from core import metrics
 from core.hub import SubscriberTooSlow
 from schema.context import actor_of
 from schema.errors import parse_id
@@ -29,6 +30,7 @@ async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Eve
     def wanted(event: Event) -> bool:
         return (event.type in types or event.type == EventType.RESYNC) and visible_to(event, actor)
 
+    metrics.SUBSCRIPTIONS.inc()
     try:
         # Filtered before queueing, so a busy tenant cannot fill a quiet subscriber's queue.
         async for event in info.context.hub.subscribe(wanted):
@@ -36,6 +38,8 @@ async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Eve
                 yield event
     except SubscriberTooSlow as error:
         raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
+    finally:
+        metrics.SUBSCRIPTIONS.dec()
 
 
 @strawberry.type(

@@ -97,7 +97,7 @@ def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         return
     require_redis()
     redis_url = claim_redis_db(REDIS_URL, avoid=(0, redis_db(REDIS_URL)))
-    database = _run(create_pg_database("ccms_browser"))
+    database = _run(create_pg_database("browser"))
     try:
         with Deployment(var, env | {"DATABASE_URL": database, "REDIS_URL": redis_url}) as deployment:
             deployment.migrate()

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from core.hub import MemoryHub, RedisHub, SubscriberTooSlow, Subscription
 from services.live.events import Event, EventType
-from tests.backends import REDIS_URL, require_redis
+from tests.backends import REDIS_URL, redis_key, require_redis
 
 WAIT = 5.0
 
@@ -139,7 +139,7 @@ async def redis_hubs() -> AsyncIterator[tuple[HubFactory, str]]:
     require_redis()
     name = f"ccms-test-hub-{uuid.uuid4().hex[:8]}"
     url = f"{REDIS_URL}{'&' if '?' in REDIS_URL else '?'}client_name={name}"
-    channel = f"ccms:test:{name}"
+    channel = redis_key("test", name)
     hubs: list[RedisHub] = []
 
     async def start(*, listen: bool = True, hub_url: str = url) -> RedisHub:

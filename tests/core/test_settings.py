@@ -41,3 +41,39 @@ def test_the_environment_switches_to_the_real_parts(monkeypatch: pytest.MonkeyPa
         False,
     )
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+OPERATIONS = (
+    "CCMS_KEEPALIVE_SECONDS",
+    "CCMS_LOG_FORMAT",
+    "CCMS_LOG_LEVEL",
+    "CCMS_WORKER_METRICS_PORT",
+    "CCMS_SCHEDULER_METRICS_PORT",
+    "CCMS_HEARTBEAT_SECONDS",
+)
+
+
+def test_operations_defaults_keep_pooled_connections_and_log_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in OPERATIONS:
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.keepalive_seconds == 75  # above the 60 s idle of common client pools
+    assert (settings.log_format, settings.log_level) == ("json", "INFO")
+    assert (settings.worker_metrics_port, settings.scheduler_metrics_port) == (9101, 9102)
+    assert settings.heartbeat_seconds == 10 and settings.heartbeat_ttl_seconds == 31
+
+
+def test_operations_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in zip(OPERATIONS, ("120", "TEXT", "debug", "0", "9300", "0.2"), strict=True):
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    assert settings.keepalive_seconds == 120
+    assert (settings.log_format, settings.log_level) == ("text", "DEBUG")
+    assert (settings.worker_metrics_port, settings.scheduler_metrics_port) == (0, 9300)
+    assert settings.heartbeat_seconds == 1.0  # at least 1 s
+
+
+def test_an_unknown_log_format_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCMS_LOG_FORMAT", "xml")
+    with pytest.raises(ValueError, match="CCMS_LOG_FORMAT must be one of json, text, not 'xml'"):
+        Settings.from_env()

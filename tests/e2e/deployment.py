@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.server import _INHERITED_SETTINGS, REPO, Server, _ccms, free_port
+from tests.backends import redis_key
+from tests.e2e.server import _INHERITED_SETTINGS, REPO, START_TIMEOUT, Server, _ccms, free_port
 
 SECRET = "e2e-shared-secret-key-0123456789-abcdefghijklmnop"
 
@@ -76,7 +77,7 @@ def claim_redis_db(url: str, *, avoid: tuple[int, ...] = (0,), ttl_seconds: int 
             elif client.dbsize() != 0:
                 continue
             # Empty, so flushed; whoever sets the key first has it.
-            if client.set("ccms:e2e:claimed", str(os.getpid()), nx=True, ex=ttl_seconds):
+            if client.set(redis_key("e2e", "claimed"), str(os.getpid()), nx=True, ex=ttl_seconds):
                 return chosen
     raise RuntimeError(f"no free Redis database on {base} (set CCMS_TEST_REDIS_DB)")
 
@@ -147,12 +148,15 @@ class Deployment:
         started = self.start(name, ["serve", "--no-migrate"], {"CCMS_PORT": str(port), **(env or {})})
         return Server(started.process, port, started.log)
 
-    def wait_api(self, server: Server, timeout: float = 30) -> Server:
+    def wait_api(self, server: Server, timeout: float = START_TIMEOUT) -> Server:
+        """Until the API answers with its database. Not /health/ready: that also waits for a
+        worker and a scheduler, which a test may start later, or not at all."""
+
         def ready() -> bool:
             if server.process.poll() is not None:
                 raise RuntimeError(f"ccms serve exited with {server.process.returncode}:\n{server.output()}")
             try:
-                return httpx.get(f"{server.url}/health", timeout=1).status_code == 200
+                return httpx.get(f"{server.url}/health", timeout=5).status_code == 200
             except httpx.TransportError:
                 return False
 
@@ -165,7 +169,7 @@ class Deployment:
     def start_scheduler(self, name: str = "scheduler") -> Process:
         return self.start(name, ["scheduler"])
 
-    def wait_output(self, process: Process, text: str, timeout: float = 30) -> None:
+    def wait_output(self, process: Process, text: str, timeout: float = START_TIMEOUT) -> None:
         def printed() -> bool:
             if text in process.output():
                 return True
@@ -177,12 +181,12 @@ class Deployment:
 
         wait_for(printed, timeout, f"{process.name} printing {text!r}")
 
-    def wait_worker(self, worker: Process, timeout: float = 30) -> None:
+    def wait_worker(self, worker: Process, timeout: float = START_TIMEOUT) -> None:
         # Printed by dramatiq once every worker process has booted (our Runtime middleware
         # connects the database and the publisher in before_worker_boot, before this).
         self.wait_output(worker, "Worker process is ready for action.", timeout)
 
-    def wait_scheduler(self, scheduler: Process, timeout: float = 30) -> None:
+    def wait_scheduler(self, scheduler: Process, timeout: float = START_TIMEOUT) -> None:
         self.wait_output(scheduler, "Sweeping every", timeout)
 
     # -- stopping -------------------------------------------------------------------------

@@ -19,6 +19,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 # Settings a developer's shell may carry; the server under test gets only what the test passes.
 _INHERITED_SETTINGS = ("CCMS_", "DATABASE_URL", "REDIS_URL")
+# How long a started process may take to become ready: generous, because a busy machine (CI, or
+# several engineers' suites on two cores) has taken over 30 s; a ready server ends the wait at once.
+START_TIMEOUT = float(os.environ.get("CCMS_TEST_START_TIMEOUT") or 180)
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token errors { code } } }"
 
 
@@ -44,8 +47,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(var_dir: Path, env: Mapping[str, str] | None = None, *, timeout: float = 30) -> Iterator[Server]:
-    """Start `ccms serve` with CCMS_VAR_DIR=var_dir, yield once /health answers, always stop it."""
+def serve(
+    var_dir: Path, env: Mapping[str, str] | None = None, *, timeout: float = START_TIMEOUT
+) -> Iterator[Server]:
+    """Start `ccms serve` with CCMS_VAR_DIR=var_dir, yield once /health/ready answers, always stop it."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_SETTINGS)}
     environment |= {
@@ -80,7 +85,7 @@ def _wait_until_ready(server: Server, timeout: float) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"ccms serve exited with {server.process.returncode}:\n{server.output()}")
         try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/health/ready", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -75,7 +75,7 @@ async def pair(
         _require(postgres_available(), "PostgreSQL")
         _require(redis_available(), "Redis")
         redis_url = claim_redis_db(REDIS_URL, avoid=(0, redis_db(REDIS_URL)))
-        database_url = await create_pg_database("ccms_accounts")
+        database_url = await create_pg_database("accounts")
         env |= {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
     deployment = Deployment(tmp_path_factory.mktemp(f"accounts-{request.param}") / "var", env)
     try:

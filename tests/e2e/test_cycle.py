@@ -71,7 +71,7 @@ async def database_env(backend: str) -> AsyncIterator[dict[str, str]]:
     if backend == "sqlite":
         yield {}
         return
-    url = await create_pg_database("ccms_e2e")
+    url = await create_pg_database("e2e")
     try:
         # With PostgreSQL the server refuses to start without a signing key of the deployment's.
         yield {"DATABASE_URL": url, "CCMS_SECRET_KEY": "e2e-cycle-secret-key-0123456789-abcdefghijklmnop"}

@@ -83,7 +83,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
     database_url: str | None = None
     deployment: Deployment | None = None
     try:
-        database_url = await create_pg_database("ccms_live")
+        database_url = await create_pg_database("live")
         env = {
             **ADMIN,
             "DATABASE_URL": database_url,

@@ -234,6 +234,34 @@ async def test_completing_a_subscription_leaves_the_hub(
         assert hub.subscriptions == set()
 
 
+def open_subscriptions() -> float:
+    """The gauge as a scrape reads it (prometheus_client's own exposition and parser)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from core.metrics import exposition
+
+    families = text_string_to_metric_families(exposition().decode())
+    return next(s.value for f in families for s in f.samples if s.name == "ccms_subscriptions_open")
+
+
+async def test_open_subscriptions_are_counted_until_they_end(
+    app: Starlette, hub: MemoryHub, region: Region
+) -> None:
+    before = open_subscriptions()
+    async with connected(app, region.member) as live:
+        operation = await live.subscribe(CHANGES)
+        await live.subscribe(MESSAGES)
+        assert open_subscriptions() == before + 2
+        await live.socket.send({"type": "complete", "id": operation})
+        for _ in range(100):
+            if open_subscriptions() == before + 1:
+                break
+            await live.socket.send({"type": "ping"})
+            assert await live.receive() == {"type": "pong"}
+        assert open_subscriptions() == before + 1
+    assert open_subscriptions() == before
+
+
 @pytest.mark.parametrize(
     ("origin", "accepted"),
     [("https://app.example.cn", True), ("https://evil.example", False)],
