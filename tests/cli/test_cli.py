@@ -78,10 +78,11 @@ def test_rebuild_aggregates_recomputes_them_from_the_records(env: dict[str, str]
     rebuilt = ccms("rebuild-aggregates", env=env)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "Aggregates rebuilt: 1 monthly rows" in rebuilt.stdout
+    # The month's one value: MANUAL's monthly 2 t, which ranks above the meter's day (1 t).
     assert database.execute("SELECT amount, tce, emissions, records FROM energy_monthly").fetchall() == [
-        (3_000_000, 4_371_300, 9_287_730, 2)
+        (2_000_000, 2_914_200, 6_191_820, 1)
     ]
-    assert database.execute("SELECT year, amount FROM energy_yearly").fetchall() == [(2024, 3_000_000)]
+    assert database.execute("SELECT year, amount FROM energy_yearly").fetchall() == [(2024, 2_000_000)]
     database.close()
 
 
