@@ -78,8 +78,7 @@ def test_rebuild_aggregates_recomputes_them_from_the_records(env: dict[str, str]
     rebuilt = ccms("rebuild-aggregates", env=env)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "Aggregates rebuilt: 1 monthly rows" in rebuilt.stdout
-    # One value per enterprise, month and type: the MANUAL month outranks the IOT day by the
-    # default order of sources, so the month counts 2 t, not 3.
+    # The month's one value: MANUAL's monthly 2 t, which ranks above the meter's day (1 t).
     assert database.execute("SELECT amount, tce, emissions, records FROM energy_monthly").fetchall() == [
         (2_000_000, 2_914_200, 6_191_820, 1)
     ]
