@@ -5,7 +5,7 @@ without one from most other tools) and GB18030, the superset of GBK that Chinese
 plain "CSV". A client that knows says so in the Content-Type's `charset`, and that is used as
 given. Otherwise the bytes decide: a UTF-8 BOM is UTF-8; a file whose first non-ASCII bytes (and
 the 4 KiB after them) are valid UTF-8 is UTF-8, since GBK text almost never is; anything else is
-GB18030. The bytes before the first non-ASCII one are ASCII in both, so they are passed on before
+GB18030 (unless even less of it reads as GB18030: then it is UTF-8 with a bad byte). The bytes before the first non-ASCII one are ASCII in both, so they are passed on before
 the choice is made and nothing is held back but that window.
 
 A byte sequence the chosen encoding cannot decode refuses the whole file (UNDECODABLE_FILE, with
@@ -121,7 +121,7 @@ class Decoder:
             self._held += chunk
             if len(self._held) < WINDOW and not final:
                 return text
-            self.encoding = UTF8 if _is_utf8(self._held[: WINDOW + 4]) else GB18030
+            self.encoding = _guess(self._held[: WINDOW + 4])
         else:
             self._held += chunk
         self._decoder = self._make()
@@ -142,11 +142,21 @@ class Decoder:
             ) from None
 
 
-def _is_utf8(window: bytes) -> bool:
-    """Whether the window decodes as UTF-8, a character cut off at its end aside (at the end of
-    the file too: that file is UTF-8 cut short, and the decoder says so)."""
+def _readable(window: bytes, encoding: str) -> int:
+    """How many bytes of the window decode in `encoding` (all of them: len + 1), a character
+    cut off at its end aside (at the end of the file too: that file is cut short, and the
+    decoder will say so)."""
     try:
-        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(window, False)
-    except UnicodeDecodeError:
-        return False
-    return True
+        codecs.getincrementaldecoder(encoding)(errors="strict").decode(window, False)
+    except UnicodeDecodeError as error:
+        return error.start
+    return len(window) + 1
+
+
+def _guess(window: bytes) -> str:
+    """UTF-8 if the window is UTF-8; else GB18030 if it reads further in GB18030 than in UTF-8
+    (then its error, if any, is GB18030's to report); else UTF-8 with a bad byte in it."""
+    utf8 = _readable(window, "utf-8")
+    if utf8 > len(window):
+        return UTF8
+    return GB18030 if _readable(window, "gb18030") > utf8 else UTF8
