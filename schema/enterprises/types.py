@@ -93,8 +93,12 @@ class ImportEnterprisesPayload(Payload):
     row_errors: list[RowError] = strawberry.field(
         default_factory=list, description="The bad rows, in order, with their positions and reasons."
     )
-    created: int = strawberry.field(default=0, description="Enterprises registered.")
-    updated: int = strawberry.field(default=0, description="Known enterprises whose data changed.")
+    created: int | None = strawberry.field(
+        default=None, description="Enterprises registered; null when the call was refused outright."
+    )
+    updated: int | None = strawberry.field(
+        default=None, description="Known enterprises whose data changed; null when refused outright."
+    )
     accounts: list[CreatedAccount] = strawberry.field(
         default_factory=list, description="Enterprise users created, with their one-time passwords."
     )
