@@ -26,9 +26,12 @@ CSV columns: credit_code,name,region_code,industry_code,sector[,username]
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from tortoise import Tortoise
 
 from models import AuditEvent, Enterprise, Role, Sector, User
 from services.access import Actor, require_role, sees
@@ -143,35 +146,25 @@ class EnterpriseImporter(RowImporter[_Row]):
             return
         changed = [r for r in good if _changed(r, existing.get(r.credit_code))]
         now = datetime.now(UTC)
+        ids = {code: e["id"] for code, e in existing.items()}
         if changed:
-            await Enterprise.bulk_create(
-                [
-                    Enterprise(
-                        credit_code=r.credit_code,
-                        name=r.name,
-                        region_code=r.region_code,
-                        industry_code=r.industry_code,
-                        sector=r.sector,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    for r in changed
-                ],
-                on_conflict=["credit_code"],
-                update_fields=[*FIELDS, "updated_at"],
+            written = await _upsert(
+                changed, now, self.actor.region_prefix if self.actor.role == Role.REGULATOR else ""
             )
-        ids = dict(
-            await Enterprise.filter(credit_code__in=[r.credit_code for r in good]).values_list(
-                "credit_code", "id"
-            )
-        )
+            for row in [r for r in changed if r.credit_code not in written]:  # moved out of scope meanwhile
+                self.reject(
+                    row.line, ErrorCode.DUPLICATE_CREDIT_CODE, "credit_code", "registered outside your region"
+                )
+                good.remove(row)
+            changed = [r for r in changed if r.credit_code in written]
+            ids |= written
         events = [
             _event(self.actor, now, r, ids[r.credit_code], existing.get(r.credit_code)) for r in changed
         ]
         self.register.created += sum(1 for r in changed if r.credit_code not in existing)
         self.register.updated += sum(1 for r in changed if r.credit_code in existing)
         events += await self._create_accounts(good, ids, now)
-        await AuditEvent.bulk_create(events)
+        await _insert_events(events)
         self.result.written += len(good)
 
     async def _free_usernames(self, rows: list[_Row], existing: dict[str, dict[str, Any]]) -> list[_Row]:
@@ -246,6 +239,72 @@ class EnterpriseImporter(RowImporter[_Row]):
             self.register.created = self.register.updated = 0
             self.register.accounts.clear()
         return result
+
+
+# PostgreSQL: one statement a batch, from arrays (a set, not a row at a time), which also
+# returns the ids and, by its WHERE, never updates an enterprise outside the caller's region
+# even if one took the code between the lookup and the write.
+UPSERT = """
+INSERT INTO enterprises (credit_code, name, region_code, industry_code, sector, created_at, updated_at)
+SELECT code, name, region, industry, sector, $6::timestamptz, $6::timestamptz
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS row(code, name, region, industry, sector)
+ON CONFLICT (credit_code) DO UPDATE SET
+    name = EXCLUDED.name, region_code = EXCLUDED.region_code, industry_code = EXCLUDED.industry_code,
+    sector = EXCLUDED.sector, updated_at = EXCLUDED.updated_at
+WHERE substr(enterprises.region_code, 1, length($7::text)) = $7::text
+RETURNING credit_code, id
+"""
+EVENTS = """
+INSERT INTO audit_events (at, actor_id, action, entity_type, entity_id, data)
+SELECT at, actor, action, kind, entity, data::jsonb
+FROM unnest($1::timestamptz[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[])
+    AS event(at, actor, action, kind, entity, data)
+"""
+
+
+async def _upsert(rows: list[_Row], now: datetime, prefix: str) -> dict[str, int]:
+    """Insert or update the rows' enterprises; their ids by credit code."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect == "postgres":
+        columns = [[str(getattr(r, c)) for r in rows] for c in ("credit_code", *FIELDS)]
+        returned = await connection.execute_query_dict(UPSERT, [*columns, now, prefix])
+        return {r["credit_code"]: r["id"] for r in returned}
+    await Enterprise.bulk_create(
+        [
+            Enterprise(
+                credit_code=r.credit_code,
+                name=r.name,
+                region_code=r.region_code,
+                industry_code=r.industry_code,
+                sector=r.sector,
+                created_at=now,
+                updated_at=now,
+            )
+            for r in rows
+        ],
+        on_conflict=["credit_code"],
+        update_fields=[*FIELDS, "updated_at"],
+    )  # SQLite has one writer: nobody can take a code between the lookup and this
+    found = Enterprise.filter(credit_code__in=[r.credit_code for r in rows])
+    return dict(await found.values_list("credit_code", "id"))
+
+
+async def _insert_events(events: list[AuditEvent]) -> None:
+    if not events:
+        return
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        await AuditEvent.bulk_create(events)
+        return
+    columns = [
+        [e.at for e in events],
+        [e.actor_id for e in events],
+        [e.action for e in events],
+        [e.entity_type for e in events],
+        [e.entity_id for e in events],
+        [json.dumps(e.data, ensure_ascii=False) for e in events],
+    ]
+    await connection.execute_query(EVENTS, columns)
 
 
 def _changed(row: _Row, known: dict[str, Any] | None) -> bool:
