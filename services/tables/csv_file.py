@@ -98,6 +98,20 @@ async def csv_rows(
             yield row, parsed
 
 
+async def csv_values(
+    chunks: AsyncIterator[bytes], *, charset: str | None = None
+) -> AsyncIterator[tuple[int, list[str]]]:
+    """(row number, values) of every record that is not blank, for tables without a required
+    header (a DIRECT table); a record the csv module cannot read has no values."""
+    async for row, text in csv_records(_decoded(chunks, Decoder(charset))):
+        if not text.strip():
+            continue
+        try:
+            yield row, next(csv.reader(io.StringIO(text), strict=True))
+        except csv.Error:
+            yield row, []
+
+
 async def _decoded(chunks: AsyncIterator[bytes], decoder: Decoder) -> AsyncIterator[str]:
     lines = 0
     async for chunk in chunks:
@@ -132,4 +146,4 @@ def _parse(text: str, header: list[str]) -> dict[str, str] | None:
     return dict(zip(header, values, strict=False))
 
 
-__all__ = ["MAX_LINE", "UNREADABLE", "charset_of", "csv_records", "csv_rows", "header_columns"]
+__all__ = ["MAX_LINE", "UNREADABLE", "charset_of", "csv_records", "csv_rows", "csv_values", "header_columns"]

@@ -98,22 +98,28 @@ class Workbook:
         worksheet.reset_dimensions()  # trust the cells, not a dimension some writers get wrong
         yield from worksheet.iter_rows()
 
-    async def rows(self, columns: tuple[str, ...]) -> AsyncIterator[tuple[int, dict[str, str]]]:
-        """(row number, row) pairs after the header row, empty rows skipped."""
+    async def values(self) -> AsyncIterator[tuple[int, list[str]]]:
+        """(row number, cell texts) of every row that is not empty."""
         cells = self._cells()
-        header: list[str] | None = None
         number = 0
         try:
             while batch := await asyncio.to_thread(_next_batch, cells):
                 for row in batch:
                     number += 1
                     values = [_text(cell) for cell in row]
-                    if header is None:
-                        header = header_columns(values, columns)
-                    elif any(values):
-                        yield number, dict(zip(header, values, strict=False))
+                    if any(values):
+                        yield number, values
         finally:
             await asyncio.to_thread(self.close)
+
+    async def rows(self, columns: tuple[str, ...]) -> AsyncIterator[tuple[int, dict[str, str]]]:
+        """(row number, row) pairs after the header row (the first row that is not empty)."""
+        header: list[str] | None = None
+        async for number, values in self.values():
+            if header is None:
+                header = header_columns(values, columns)
+            else:
+                yield number, dict(zip(header, values, strict=False))
 
 
 def _next_batch(cells: Iterator[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -29,7 +29,7 @@ export type AllocationInput = {
   correctionFactor?: string | null | undefined;
   /** DIRECT: amounts per enterprise (at most 100,000). */
   direct?: Array<DirectAmountInput> | null | undefined;
-  /** DIRECT: amounts as a CSV file, one `credit_code,amount` a line (a header line is optional); bad lines are reported with their numbers. Combined with `direct` when both are given. */
+  /** DIRECT: amounts as a CSV file (UTF-8 or GB18030) or an .xlsx workbook (its first sheet), one `credit_code,amount` a row (a header row is optional); bad rows are reported with their numbers. Combined with `direct` when both are given. */
   directCsv?: File | null | undefined;
   /** BENCHMARK: nobody gets less than this share of its verified emissions (e.g. 0.8). */
   floorRatio?: string | null | undefined;
