@@ -51,7 +51,3 @@ export function isRegisterReport(value: unknown): value is RegisterReport {
 export function isRefusal(value: unknown): value is Refusal {
   return isObject(value) && typeof value.code === 'string' && !('written' in value)
 }
-
-// What a file picker offers on the import screens: CSV and Excel workbooks. The server judges a
-// file by its bytes, not by this.
-export const TABLE_FILES = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
