@@ -98,12 +98,28 @@ class Workbook:
         worksheet.reset_dimensions()  # trust the cells, not a dimension some writers get wrong
         yield from worksheet.iter_rows()
 
+    def _batch(self, cells: Iterator[tuple[Any, ...]], before: int) -> list[tuple[Any, ...]]:
+        """The next rows. The sheet's XML is parsed as it is read, so a workbook that opened can
+        still break here (truncated or malformed XML, a bad shared string): that is the file's
+        fault, whatever the parser raised, and is said so rather than answered with a 500."""
+        batch = []
+        try:
+            for row in cells:
+                batch.append(row)
+                if len(batch) == BATCH:
+                    break
+        except Exception as error:
+            raise _invalid(
+                f"row {before + len(batch) + 1} of sheet {self.sheet!r} cannot be read ({type(error).__name__})"
+            ) from None
+        return batch
+
     async def values(self) -> AsyncIterator[tuple[int, list[str]]]:
         """(row number, cell texts) of every row that is not empty."""
         cells = self._cells()
         number = 0
         try:
-            while batch := await asyncio.to_thread(_next_batch, cells):
+            while batch := await asyncio.to_thread(self._batch, cells, number):
                 for row in batch:
                     number += 1
                     values = [_text(cell) for cell in row]
@@ -120,15 +136,6 @@ class Workbook:
                 header = header_columns(values, columns)
             else:
                 yield number, dict(zip(header, values, strict=False))
-
-
-def _next_batch(cells: Iterator[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    batch = []
-    for row in cells:
-        batch.append(row)
-        if len(batch) == BATCH:
-            break
-    return batch
 
 
 def _text(cell: Any) -> str:

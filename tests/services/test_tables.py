@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -220,3 +221,17 @@ async def test_a_workbook_is_read_in_bounded_batches() -> None:
     assert rows == [
         (n + 2, {"credit_code": f"C{n}", "name": f"名{n}", "quantity": str(n)}) for n in range(5000)
     ]
+
+
+async def test_a_workbook_whose_sheet_breaks_midway_is_refused_naming_the_row() -> None:
+    data = workbook([["credit_code", "name", "quantity"], *[["A", "x", n] for n in range(50)]])
+    original, broken = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        for info in original.infolist():
+            content = original.read(info.filename)
+            archive.writestr(
+                info, content[: len(content) // 2] if info.filename.endswith("sheet1.xml") else content
+            )
+    with fails_with(ErrorCode.INVALID_SPREADSHEET, "file") as refused:
+        await read(broken.getvalue(), 4096)
+    assert "of sheet '企业名录' cannot be read" in refused.value.message
