@@ -40,6 +40,7 @@ REGULATOR_SCREENS = [
     ("review", "/review", "[data-test=review-detail]"),
     ("statistics", "/statistics", ".chart canvas"),
     ("energy", "/energy", "[data-test=factors] tbody tr"),
+    ("enterprise-import", "/enterprise-import", "[data-test=register-submit]"),
     ("alarms", "/alarms", "[data-test=alarm-list]"),
 ]
 ENTERPRISE_SCREENS = [
