@@ -18,9 +18,11 @@ from api.health import health, live, prometheus, ready
 from api.imports import (
     ENERGY_BATCH,
     ENERGY_CSV,
+    ENTERPRISES_CSV,
     HISTORY_CSV,
     STREAMED,
     import_energy,
+    import_enterprises,
     import_history,
     ingest_energy,
 )
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/documents/{document_id}", download),
             Route(HISTORY_CSV, import_history, methods=["POST"]),
             Route(ENERGY_CSV, import_energy, methods=["POST"]),
+            Route(ENTERPRISES_CSV, import_enterprises, methods=["POST"]),
             Route(ENERGY_BATCH, ingest_energy, methods=["POST"]),
             Route(STATISTICS_CSV, statistics_csv),
             Route(STATISTICS_JSON, statistics_json),

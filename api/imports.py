@@ -1,14 +1,22 @@
-"""Bulk data over plain HTTP: CSV files of any size, streamed, and JSON batches from meters.
+"""Bulk data over plain HTTP: CSV or .xlsx files of any size, streamed, and JSON batches from meters.
 
-POST /import/history.csv   historical data (services/history.py)
-POST /import/energy.csv    energy records (services/energy.py), source IMPORT by default
+POST /import/history.csv      historical data (services/allocation/history.py)
+POST /import/energy.csv       energy records (services/energy/ingest.py), source IMPORT by default
+POST /import/enterprises.csv  the enterprise register and first accounts (services/register.py):
+                              adds "created", "updated" and "accounts": [{"line", "creditCode",
+                              "username", "oneTimePassword"}] to the answer
 POST /ingest/energy        energy records as JSON for meter and IoT gateways, source IOT by
                            default: {"records": [{"creditCode", "period", "energyType",
                            "quantity", "unit", "source"?}, ...], "partial": false}, at most
                            10,000 records a request; an INGEST API token or a session token
 
-CSV bodies are decoded and validated as they arrive and written in batches, so memory
+File bodies are decoded and validated as they arrive and written in batches, so memory
 stays flat whatever the file's size; those routes are exempt from the body-size limit.
+A file is CSV in UTF-8 (with or without a BOM) or GB18030/GBK, detected or as the
+Content-Type's `charset` declares, quoted line breaks included; or an .xlsx workbook
+(recognised by its bytes), whose first sheet is read unless `?sheet=` names another, and
+whose row errors carry "sheet" (services/tables). An undecodable file is refused whole
+(400, UNDECODABLE_FILE naming the encoding and line).
 By default a body with any bad row writes nothing (422); `partial` writes the good
 rows. Every route answers JSON: {"written", "errorCount", "errors": [{"line", "code",
 "field", "message"}]} (energy adds "missingFactors" and "warnings"); for JSON batches
@@ -28,6 +36,8 @@ from api.auth import authenticate, authenticate_api
 from core import metrics
 from core.logs import note_error
 from models import EnergySource, TokenScope
+from services import register, tables
+from services.access import Actor
 from services.allocation import history
 from services.energy import ingest
 from services.errors import ErrorCode, ServiceError
@@ -35,8 +45,9 @@ from services.rows import ImportResult, RowError, RowImporter, Rows
 
 HISTORY_CSV = "/import/history.csv"
 ENERGY_CSV = "/import/energy.csv"
+ENTERPRISES_CSV = "/import/enterprises.csv"
 ENERGY_BATCH = "/ingest/energy"
-STREAMED = frozenset({HISTORY_CSV, ENERGY_CSV})
+STREAMED = frozenset({HISTORY_CSV, ENERGY_CSV, ENTERPRISES_CSV})
 TRUE = {"1", "true", "yes"}
 # A JSON batch's errors name the keys its records have (creditCode), not the CSV columns.
 JSON_KEYS = {column: key for key, column in ingest.JSON_FIELDS.items()}
@@ -49,30 +60,57 @@ UNAUTHENTICATED = JSONResponse(
 
 
 async def import_history(request: Request) -> JSONResponse:
-    actor = await authenticate(request, request.app.state.settings.secret_key)
-    if actor is None:
-        return UNAUTHENTICATED
-    partial = _partial(request)
-    return await _run(
-        lambda: (history.HistoryImporter(actor, partial=partial), history.csv_rows(request.stream())),
-        partial,
+    return await _file(
+        request,
+        history.COLUMNS,
+        lambda actor, partial: history.HistoryImporter(actor, partial=partial),
         source="history_csv",
     )
 
 
 async def import_energy(request: Request) -> JSONResponse:
+    return await _file(
+        request,
+        ingest.COLUMNS,
+        lambda actor, partial: ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IMPORT),
+        source="energy_csv",
+    )
+
+
+async def import_enterprises(request: Request) -> JSONResponse:
+    return await _file(
+        request,
+        register.COLUMNS,
+        lambda actor, partial: register.EnterpriseImporter(actor, partial=partial),
+        source="enterprises_csv",
+    )
+
+
+async def _file(
+    request: Request,
+    columns: tuple[str, ...],
+    importer: Callable[[Actor, bool], RowImporter],
+    *,
+    source: str,
+) -> JSONResponse:
+    """An uploaded file (CSV or .xlsx) through one importer."""
     actor = await authenticate(request, request.app.state.settings.secret_key)
     if actor is None:
         return UNAUTHENTICATED
     partial = _partial(request)
-    return await _run(
-        lambda: (
-            ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IMPORT),
-            ingest.csv_rows(request.stream()),
-        ),
-        partial,
-        source="energy_csv",
-    )
+    settings = request.app.state.settings
+    try:
+        chosen = importer(actor, partial)  # refuses a role that may not import before the body is read
+        table = await tables.open_table(
+            request.stream(),
+            columns,
+            content_type=request.headers.get("content-type"),
+            sheet=request.query_params.get("sheet") or None,
+            limits=tables.Limits(settings.xlsx_max_bytes, settings.xlsx_max_unpacked_bytes),
+        )
+    except ServiceError as error:
+        return _refused(error)
+    return await _run(lambda: (chosen, table.rows), partial, source=source, sheet=table.sheet)
 
 
 async def ingest_energy(request: Request) -> JSONResponse:
@@ -118,6 +156,7 @@ async def _run(
     names: Mapping[str, str] | None = None,
     *,
     source: str,
+    sheet: str | None = None,
 ) -> JSONResponse:
     try:
         importer, rows = start()
@@ -127,8 +166,26 @@ async def _run(
     metrics.ROWS_INGESTED.labels(source).inc(result.written)
     if result.errors:  # the log line names the first row's code; the body has them all
         note_error(result.errors[0].code.value)
-    report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names)
+    report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names, sheet=sheet)
+    if isinstance(importer, register.EnterpriseImporter):
+        report |= _registered(importer.register)
     return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
+
+
+def _registered(result: register.RegisterResult) -> dict:
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "accounts": [
+            {
+                "line": a.line,
+                "creditCode": a.credit_code,
+                "username": a.username,
+                "oneTimePassword": a.password,
+            }
+            for a in result.accounts
+        ],
+    }
 
 
 def _refused(error: ServiceError) -> JSONResponse:
@@ -138,9 +195,11 @@ def _refused(error: ServiceError) -> JSONResponse:
     )
 
 
-def _rows(errors: list[RowError], names: Mapping[str, str]) -> list[dict]:
+def _rows(errors: list[RowError], names: Mapping[str, str], sheet: str | None) -> list[dict]:
+    where = {"sheet": sheet} if sheet is not None else {}  # a workbook's rows are "Sheet1" row 12
     return [
         {
+            **where,
             "line": e.line,
             "code": e.code.value,
             "field": names.get(e.field or "", e.field),
@@ -150,14 +209,17 @@ def _rows(errors: list[RowError], names: Mapping[str, str]) -> list[dict]:
     ]
 
 
-def _report(result: ImportResult, *, energy: bool, names: Mapping[str, str] | None) -> dict:
+def _report(
+    result: ImportResult, *, energy: bool, names: Mapping[str, str] | None, sheet: str | None = None
+) -> dict:
     """`names` renames the importer's fields (CSV columns) to the keys the client sent."""
     names = names or {}
-    report = {
+    report: dict = {"sheet": sheet} if sheet is not None else {}
+    report |= {
         "written": result.written,
         "errorCount": result.error_count,
-        "errors": _rows(result.errors, names),
+        "errors": _rows(result.errors, names, sheet),
     }
     if energy:
-        report |= {"missingFactors": result.missing_factors, "warnings": _rows(result.warnings, names)}
+        report |= {"missingFactors": result.missing_factors, "warnings": _rows(result.warnings, names, sheet)}
     return report

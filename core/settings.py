@@ -43,6 +43,10 @@ class Settings:
     upload_dir: Path = Path("var/uploads")
     upload_max_bytes: int = 20 * 1024 * 1024
     graphql_body_max_bytes: int = 2 * 1024 * 1024
+    # An .xlsx import is spooled whole before it is read (its index is at its end): cap it, and
+    # what it unpacks to (a few KB of zip can unpack to gigabytes of sheet XML).
+    xlsx_max_bytes: int = 100 * 1024 * 1024
+    xlsx_max_unpacked_bytes: int = 2 * 1024 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
     debug: bool = False
@@ -110,6 +114,8 @@ class Settings:
             upload_dir=Path(os.environ.get("CCMS_UPLOAD_DIR") or var_dir / "uploads"),
             upload_max_bytes=_int("CCMS_UPLOAD_MAX_BYTES", cls.upload_max_bytes),
             graphql_body_max_bytes=_int("CCMS_GRAPHQL_BODY_MAX_BYTES", cls.graphql_body_max_bytes),
+            xlsx_max_bytes=_int("CCMS_XLSX_MAX_BYTES", cls.xlsx_max_bytes),
+            xlsx_max_unpacked_bytes=_int("CCMS_XLSX_MAX_UNPACKED_BYTES", cls.xlsx_max_unpacked_bytes),
             host=os.environ.get("CCMS_HOST", cls.host),
             port=_int("CCMS_PORT", cls.port),
             debug=_bool("CCMS_DEBUG", False),

@@ -55,6 +55,10 @@ class ErrorCode(StrEnum):
     UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
     DUPLICATE_ROW = "DUPLICATE_ROW"
     INVALID_ROW = "INVALID_ROW"
+    # Uploaded files: the message names the encoding, or what is wrong with the workbook
+    UNDECODABLE_FILE = "UNDECODABLE_FILE"
+    UNSUPPORTED_CHARSET = "UNSUPPORTED_CHARSET"
+    INVALID_SPREADSHEET = "INVALID_SPREADSHEET"
     # Allocation
     NO_BASE_YEAR_DATA = "NO_BASE_YEAR_DATA"
     NO_BENCHMARK = "NO_BENCHMARK"

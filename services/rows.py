@@ -1,7 +1,7 @@
-"""Row imports: the machinery shared by every importer (history, energy records).
+"""Row imports: the machinery shared by every importer (history, energy records, enterprises).
 
-An importer is fed (line, row dict) pairs from a GraphQL call, a streamed CSV body
-or a JSON batch. It validates each row with its line number, drops repeats, writes
+An importer is fed (line, row dict) pairs from a GraphQL call, an uploaded CSV or .xlsx
+file (services/tables) or a JSON batch. It validates each row with its line number, drops repeats, writes
 in batches inside one transaction, and by default writes nothing if any row is
 bad (`partial` keeps the good ones). Subclasses say how to parse, key and write.
 """
@@ -9,10 +9,7 @@ bad (`partial` keeps the good ones). Subclasses say how to parse, key and write.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
-import csv
-import io
 from collections.abc import AsyncIterator, Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -24,13 +21,11 @@ from models import Enterprise
 from services import audit
 from services.access import Actor, enterprise_scope
 from services.errors import ErrorCode, ServiceError
+from services.tables import UNREADABLE as UNREADABLE  # the importers' CSV path lives in services/tables
+from services.tables import csv_rows as csv_rows
 
 BATCH = 1000
 YIELD_EVERY = 250
-MAX_LINE = 64 * 1024  # characters: far beyond any real row, and a bound on what one line holds in memory
-# The key of a row that could not be read as one (a CSV line the csv module refuses, a JSON
-# item that is not an object): its value says why, and the importer reports it with its line.
-UNREADABLE = "(unreadable)"
 MAX_REPORTED_ERRORS = 1000
 NUL_STAND_IN = "\ue000"  # a private-use character, for NUL while the csv module reads a line
 MAX_DIGITS = 18  # integer digits of a quantity before it is refused unconverted
@@ -245,67 +240,3 @@ def parse_quantity(text: str, field: str = "quantity") -> Decimal:
     if number < 0:
         raise ServiceError(ErrorCode.NEGATIVE_QUANTITY, f"{field} must not be negative", field)
     return number
-
-
-async def csv_rows(
-    chunks: AsyncIterator[bytes], columns: tuple[str, ...]
-) -> AsyncIterator[tuple[int, dict[str, str]]]:
-    """Decode a CSV byte stream incrementally into (line number, row) pairs.
-
-    Line numbers count the header as line 1, as a spreadsheet shows them. Fields
-    never contain line breaks in these formats, so a line is a row. The header must
-    name every one of `columns`, in any order.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")  # a BOM is dropped (Excel)
-    buffer = ""
-    header: list[str] | None = None
-    line = 0
-    async for chunk in chunks:
-        buffer += decoder.decode(chunk)
-        *complete, buffer = buffer.split("\n")
-        for raw_line in complete:
-            line += 1
-            if header is None:
-                header = _header(raw_line, columns)
-            elif (parsed := _parse_line(raw_line, header)) is not None:
-                yield line, parsed
-        if len(buffer) > MAX_LINE:  # not a CSV of rows: refuse it before it fills the memory
-            raise ServiceError(
-                ErrorCode.INVALID_ROW, f"line {line + 1} is longer than {MAX_LINE:,} characters", "file"
-            )
-    buffer += decoder.decode(b"", final=True)  # a character cut off at the end becomes U+FFFD
-    if buffer.strip():
-        line += 1
-        if header is None:
-            _header(buffer, columns)  # a header without a newline (and so without rows) is still checked
-        elif (parsed := _parse_line(buffer, header)) is not None:
-            yield line, parsed
-
-
-def _header(raw_line: str, columns: tuple[str, ...]) -> list[str]:
-    header = [c.strip().lower() for c in next(csv.reader([raw_line]))]
-    if missing := [c for c in columns if c not in header]:
-        raise ServiceError(ErrorCode.INVALID_ROW, f"line 1: missing columns {', '.join(missing)}", "file")
-    return header
-
-
-def _parse_line(raw_line: str, header: list[str]) -> dict[str, str] | None:
-    if not raw_line.strip():
-        return None
-    if len(raw_line) > MAX_LINE:
-        return {UNREADABLE: f"the line is longer than {MAX_LINE:,} characters"}
-    # The csv module refuses NUL outright; carried through it, the row's field says where it is.
-    nul = "\x00" in raw_line
-    try:
-        values = next(
-            csv.reader(
-                io.StringIO(
-                    raw_line.rstrip("\r").replace("\x00", NUL_STAND_IN) if nul else raw_line.rstrip("\r")
-                )
-            )
-        )
-    except csv.Error as error:  # a stray quote, a field over the csv module's limit...
-        return {UNREADABLE: f"not a CSV row: {error}"}
-    if nul:
-        values = [value.replace(NUL_STAND_IN, "\x00") for value in values]
-    return dict(zip(header, values, strict=False))

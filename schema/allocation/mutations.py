@@ -21,6 +21,7 @@ from services.allocation import direct, plans, rules
 from services.allocation.trend import MAX_YEARS
 from services.compliance import documents
 from services.errors import ErrorCode, ServiceError
+from services.tables import Limits
 from services.values import Raw
 
 
@@ -91,8 +92,9 @@ class AllocationInput:
         default=None,
         graphql_type=Upload | None,
         description=(
-            "DIRECT: amounts as a CSV file, one `credit_code,amount` a line (a header line is optional); "
-            "bad lines are reported with their numbers. Combined with `direct` when both are given."
+            "DIRECT: amounts as a CSV file (UTF-8 or GB18030) or an .xlsx workbook (its first sheet), one "
+            "`credit_code,amount` a row (a header row is optional); bad rows are reported with their numbers. "
+            "Combined with `direct` when both are given."
         ),
     )
 
@@ -122,7 +124,7 @@ def _ids(values: list[strawberry.ID], field: str) -> tuple[int, ...]:
     return tuple(parse_id(value, field, "Enterprise") for value in values)
 
 
-async def _request(actor: Actor, input: AllocationInput) -> rules.AllocationRequest:
+async def _request(actor: Actor, input: AllocationInput, info: Info) -> rules.AllocationRequest:
     """The service's request, from the input; the services check every value."""
     scope = input.scope or AllocationScopeInput()
     entries: tuple[tuple[int, Raw], ...] | None = None
@@ -130,7 +132,13 @@ async def _request(actor: Actor, input: AllocationInput) -> rules.AllocationRequ
         ids = _ids([entry.enterprise_id for entry in input.direct], "direct")
         entries = tuple(zip(ids, [entry.amount for entry in input.direct], strict=True))
     if input.direct_csv is not None:
-        table = await direct.direct_table(actor, await input.direct_csv.read())
+        settings = info.context.settings
+        table = await direct.direct_table(
+            actor,
+            await input.direct_csv.read(),
+            content_type=getattr(input.direct_csv, "content_type", None),  # starlette UploadFile has one
+            limits=Limits(settings.xlsx_max_bytes, settings.xlsx_max_unpacked_bytes),
+        )
         entries = (entries or ()) + table
     return rules.AllocationRequest(
         year=input.year,
@@ -168,7 +176,7 @@ class AllocationMutations:
     )
     async def preview_allocation(self, info: Info, input: InputArgument) -> AllocationPreview:
         actor = actor_of(info)
-        result = await plans.preview(actor, **await _request(actor, input))
+        result = await plans.preview(actor, **await _request(actor, input, info))
         return AllocationPreview.of(result)
 
     @mutation(
@@ -177,7 +185,7 @@ class AllocationMutations:
     )
     async def create_allocation_plan(self, info: Info, input: InputArgument) -> AllocationPlanPayload:
         actor = actor_of(info)
-        plan = await plans.create_plan(actor, **await _request(actor, input))
+        plan = await plans.create_plan(actor, **await _request(actor, input, info))
         return AllocationPlanPayload(plan=plan)
 
     @mutation(

@@ -7,12 +7,20 @@ from strawberry.types import Info
 
 import models
 from schema.context import actor_of
-from schema.enterprises.types import Allowance, Enterprise
+from schema.enterprises.types import (
+    Allowance,
+    CreatedAccount,
+    Enterprise,
+    EnterpriseRowInput,
+    ImportEnterprisesPayload,
+)
 from schema.enums import Sector
 from schema.errors import Payload, mutation, parse_id
+from schema.history.types import imported
+from schema.limits import max_items
 from schema.permissions import AUTHENTICATED
 from schema.scalars import Tonnes
-from services import enterprises
+from services import enterprises, register
 from services.compliance import allowances
 from services.values import Raw
 
@@ -48,6 +56,18 @@ class AllowancePayload(Payload):
     allowance: models.Allowance | None = strawberry.field(
         default=None, graphql_type=Allowance | None, description="The allowance, on success."
     )
+
+
+def _raw(row: EnterpriseRowInput) -> dict[str, str]:
+    """A row as a CSV line would give it: the service validates every value, with its line."""
+    return {
+        "credit_code": row.credit_code,
+        "name": row.name,
+        "region_code": row.region_code,
+        "industry_code": row.industry_code,
+        "sector": row.sector.value,
+        "username": row.username or "",
+    }
 
 
 @strawberry.type
@@ -91,3 +111,39 @@ class EnterpriseMutations:
             actor_of(info), parse_id(enterprise_id, "enterpriseId", "Enterprise"), year, amount
         )
         return AllowancePayload(allowance=allowance)
+
+    @mutation(
+        permission_classes=AUTHENTICATED,
+        description=(
+            "Register or update enterprises by credit code, with optional enterprise user accounts (at "
+            "most 1,000 rows; upload a CSV or .xlsx file to POST /import/enterprises.csv for more). "
+            "Administrators anywhere, regulators in their region."
+        ),
+    )
+    async def import_enterprises(
+        self,
+        info: Info,
+        rows: Annotated[
+            list[EnterpriseRowInput],
+            strawberry.argument(
+                description="The rows, in order.", directives=max_items(register.MAX_ROWS_PER_CALL)
+            ),
+        ],
+        partial: Annotated[
+            bool,
+            strawberry.argument(description="Write the good rows even if some are bad (default: none)."),
+        ] = False,
+    ) -> ImportEnterprisesPayload:
+        raw = [_raw(row) for row in rows]
+        result = await register.import_rows(actor_of(info), raw, partial=partial)
+        return ImportEnterprisesPayload(
+            **imported(result.rows, partial),
+            created=result.created,
+            updated=result.updated,
+            accounts=[
+                CreatedAccount(
+                    line=a.line, credit_code=a.credit_code, username=a.username, one_time_password=a.password
+                )
+                for a in result.accounts
+            ],
+        )

@@ -1,10 +1,11 @@
-"""DIRECT tables uploaded as CSV: one `credit_code,amount` a line, read into the entries of a
-DIRECT allocation (Parameters.direct), every bad line reported with its number."""
+"""DIRECT tables uploaded as CSV or .xlsx: one `credit_code,amount` a row, read into the entries
+of a DIRECT allocation (Parameters.direct), every bad row reported with its number. The file is
+read as every import reads one (services/tables): UTF-8 or GB18030, quoted line breaks, or the
+first sheet of a workbook."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
 
 from models import Enterprise, Role
 from services.access import Actor, enterprise_scope, require_role
@@ -12,9 +13,11 @@ from services.allocation.basis import per_chunk
 from services.allocation.rules import MAX_DIRECT
 from services.errors import ErrorCode, ServiceError
 from services.rows import YIELD_EVERY, RowError
+from services.tables import Limits, open_values
 from services.values import whole_tonnes
 
 MAX_TABLE_ERRORS = 100
+HEADER_NAMES = {"credit_code", "统一社会信用代码"}  # a first row naming the code column is a header
 
 
 class DirectTableError(ServiceError):
@@ -30,8 +33,11 @@ class DirectTableError(ServiceError):
         ]
 
 
-async def direct_table(actor: Actor, data: bytes) -> tuple[tuple[int, int], ...]:
-    """A DIRECT table as CSV, one `credit_code,amount` a line (a header line is optional),
+async def direct_table(
+    actor: Actor, data: bytes, *, limits: Limits, content_type: str | None = None
+) -> tuple[tuple[int, int], ...]:
+    """A DIRECT table as CSV or .xlsx, one `credit_code,amount` a row (a header row naming
+    credit_code or 统一社会信用代码 is optional),
     as (enterprise id, whole tonnes) entries for Parameters.direct.
 
     Credit codes are looked up within the actor's scope. Every bad line (malformed, bad
@@ -39,19 +45,20 @@ async def direct_table(actor: Actor, data: bytes) -> tuple[tuple[int, int], ...]
     is returned: DirectTableError.
     """
     require_role(actor, Role.REGULATOR)
+    table = await open_values(data, content_type=content_type, limits=limits)
     errors: list[RowError] = []
     entries: list[tuple[int, str, int]] = []  # (line, credit code, amount)
     first_line: dict[str, int] = {}
     started = False
-    for number, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
+    async for number, cells in table.rows:
         if number % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # a table of 100,000 lines is seconds of parsing
-        if not line.strip():
-            continue
-        values = [value.strip() for value in next(csv.reader([line]))]
+        values = [value.strip() for value in cells]
+        while values and not values[-1]:  # a workbook's row is as wide as its widest row
+            values.pop()
         if not started:
             started = True
-            if values[0].lower() == "credit_code":
+            if values and values[0].lower() in HEADER_NAMES:
                 continue
         if len(values) != 2 or not values[0]:
             errors.append(RowError(number, ErrorCode.INVALID_ROW, None, "expected credit_code,amount"))

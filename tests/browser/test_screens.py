@@ -41,6 +41,7 @@ REGULATOR_SCREENS = [
     ("statistics", "/statistics", ".chart canvas"),
     ("energy", "/energy", "[data-test=factors] tbody tr"),
     ("sources", "/sources", "[data-test=precedence] li"),
+    ("enterprise-import", "/enterprise-import", "[data-test=register-submit]"),
     ("alarms", "/alarms", "[data-test=alarm-list]"),
 ]
 ENTERPRISE_SCREENS = [

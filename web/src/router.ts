@@ -24,6 +24,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'overview', component: () => import('./features/overview/OverviewPage.vue'), meta: { roles: REGULATOR } },
       { path: 'alarms', component: () => import('./features/alarms/AlarmsPage.vue'), meta: { roles: REGULATOR } },
       { path: 'enterprises', component: () => import('./features/enterprises/EnterprisesPage.vue'), meta: { roles: REGULATOR } },
+      { path: 'enterprise-import', component: () => import('./features/register/EnterpriseImportPage.vue'), meta: { roles: REGULATOR } },
       { path: 'enterprises/:id', component: () => import('./features/enterprises/EnterprisePage.vue'), meta: { roles: REGULATOR } },
       { path: 'allocation', component: () => import('./features/allocation/AllocationPage.vue'), meta: { roles: REGULATOR } },
       { path: 'notices', component: () => import('./features/notices/NoticesPage.vue'), meta: { roles: ANYONE } },

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 
 from models import AllocationPlan, AuditEvent
 from tests.conftest import GraphQLClient, World
@@ -233,6 +235,34 @@ async def test_a_direct_table_can_be_uploaded_as_csv(gql: GraphQLClient, region:
     )
     body = succeeded(result, "previewAllocation")
     assert preview_lines(body) == {str(region.a.id): 500, str(region.b.id): 700}
+
+
+async def test_a_direct_table_may_come_from_chinese_excel_as_gbk_csv_or_as_a_workbook(
+    gql: GraphQLClient, region: Region
+) -> None:
+    gbk = f"统一社会信用代码,配额\r\n{region.a.credit_code},500\r\n{region.b.credit_code},700\r\n".encode(
+        "gbk"
+    )
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["credit_code", "amount", "备注"])
+    sheet.append([region.a.credit_code, 500])  # a number cell; the row is as wide as the widest
+    sheet.append([region.b.credit_code, "700", None])
+    out = io.BytesIO()
+    book.save(out)
+    for name, data, kind in [
+        ("配额.csv", gbk, "text/csv"),
+        ("配额.xlsx", out.getvalue(), "application/octet-stream"),
+    ]:
+        result = await gql.upload(
+            PREVIEW,
+            {"input": allocation_input(rule="DIRECT", directCsv=None)},
+            files={"input.directCsv": (name, data, kind)},
+            actor=region.regulator,
+        )
+        body = succeeded(result, "previewAllocation")
+        assert preview_lines(body) == {str(region.a.id): 500, str(region.b.id): 700}
 
 
 async def test_every_bad_line_of_an_uploaded_table_is_reported_with_its_number(

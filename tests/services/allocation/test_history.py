@@ -12,7 +12,7 @@ from models import AuditEvent, Enterprise, HistoricalEmission, HistoricalEnergy,
 from services.access import Actor
 from services.allocation import history
 from services.allocation.history import HistoryImporter, ImportResult, RowError, csv_rows, import_rows
-from services.errors import ErrorCode
+from services.errors import ErrorCode, ServiceError
 from tests.conftest import World
 from tests.services.cycle import fails_with
 
@@ -371,6 +371,10 @@ async def test_the_error_report_is_capped_but_every_error_is_counted(world: Worl
     )
 
 
-async def test_a_character_cut_off_at_the_end_of_the_file_becomes_a_replacement_character() -> None:
+async def test_a_character_cut_off_at_the_end_of_the_file_refuses_it_naming_the_encoding() -> None:
+    # A replacement character would be reported as an unknown unit '�', which helps nobody.
     data = f"{HEADER}\nA,2023,ENERGY,ELECTRICITY,12,万".encode()[:-1]
-    assert [r["unit"] for _, r in await read_csv(data, 5)] == ["\ufffd"]
+    with pytest.raises(ServiceError) as refused:
+        await read_csv(data, 5)
+    assert refused.value.code == ErrorCode.UNDECODABLE_FILE
+    assert "line 2 is not valid UTF-8" in refused.value.message

@@ -1,4 +1,10 @@
-// POST a file to one of the API's CSV routes with upload progress (fetch cannot report it).
+// POST a file to one of the API's import routes with upload progress (fetch cannot report it).
+// No charset is claimed: the browser cannot know a CSV file's encoding, and the server detects
+// UTF-8 or GB18030 (and an .xlsx workbook by its bytes).
+// What a file picker offers on the import screens: CSV and Excel workbooks. The server judges a
+// file by its bytes, not by this.
+export const TABLE_FILES = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
 export interface UploadOutcome {
   status: number
   body: unknown
@@ -14,7 +20,7 @@ export function uploadFile(
     const request = new XMLHttpRequest()
     request.open('POST', url)
     if (token) request.setRequestHeader('Authorization', `Bearer ${token}`)
-    request.setRequestHeader('Content-Type', 'text/csv; charset=utf-8')
+    request.setRequestHeader('Content-Type', file.type || 'application/octet-stream')
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total)
     }

@@ -29,7 +29,7 @@ export type AllocationInput = {
   correctionFactor?: string | null | undefined;
   /** DIRECT: amounts per enterprise (at most 100,000). */
   direct?: Array<DirectAmountInput> | null | undefined;
-  /** DIRECT: amounts as a CSV file, one `credit_code,amount` a line (a header line is optional); bad lines are reported with their numbers. Combined with `direct` when both are given. */
+  /** DIRECT: amounts as a CSV file (UTF-8 or GB18030) or an .xlsx workbook (its first sheet), one `credit_code,amount` a row (a header row is optional); bad rows are reported with their numbers. Combined with `direct` when both are given. */
   directCsv?: File | null | undefined;
   /** BENCHMARK: nobody gets less than this share of its verified emissions (e.g. 0.8). */
   floorRatio?: string | null | undefined;
@@ -192,6 +192,7 @@ export type ErrorCode =
   | 'INVALID_SECTOR'
   | 'INVALID_SOURCE'
   | 'INVALID_SOURCE_ORDER'
+  | 'INVALID_SPREADSHEET'
   | 'INVALID_THRESHOLD'
   | 'INVALID_TRANSITION'
   | 'INVALID_USERNAME'
@@ -223,10 +224,12 @@ export type ErrorCode =
   | 'TOTAL_BELOW_FLOOR'
   | 'TOTAL_MISMATCH'
   | 'TOTAL_REQUIRED'
+  | 'UNDECODABLE_FILE'
   | 'UNKNOWN_ENERGY_TYPE'
   | 'UNKNOWN_PARAMETER'
   | 'UNKNOWN_PRODUCT'
   | 'UNKNOWN_UNIT'
+  | 'UNSUPPORTED_CHARSET'
   | 'USER_ALREADY_ACTIVE'
   | 'USER_ALREADY_INACTIVE'
   | 'WEAK_PASSWORD';
