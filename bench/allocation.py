@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import pstats
 import random
 import shlex
@@ -90,6 +91,7 @@ class History:
     """The generated history (deterministic: seeded), as CSV lines and the figures it implies."""
 
     def __init__(self, codes: list[str], seed: int = 2025) -> None:
+        self.codes = codes
         rng = random.Random(seed)
         self.lines: list[str] = []
         self.benchmark_sum = Decimal(0)  # of the last base year's output x benchmark
@@ -177,7 +179,10 @@ def cases(ids: list[int], history: History) -> dict[AllocationRule, dict[str, An
         rule.ENERGY_PROPORTIONAL: {"input": {"total": "5000000000"}, "total": 5_000_000_000, "p": {}},
         rule.EQUAL: {"input": {"total": "5000000000"}, "total": 5_000_000_000, "p": {}},
         rule.DIRECT: {
-            "input": {"direct": [{"enterpriseId": str(i), "amount": str(a)} for i, a in direct]},
+            # As a table: the GraphQL list takes at most 5,000 lines (schema/allocation/mutations.py).
+            "input": {"directCsv": None},
+            "csv": "credit_code,amount\n"
+            + "".join(f"{code},{a}\n" for code, (_, a) in zip(history.codes, direct, strict=True)),
             "total": None,
             "p": {"direct": tuple(direct)},
         },
@@ -186,11 +191,21 @@ def cases(ids: list[int], history: History) -> dict[AllocationRule, dict[str, An
 
 async def preview(client: httpx.AsyncClient, token: str, rule: AllocationRule, case: dict[str, Any]) -> dict:
     variables = {"input": {"year": PLAN_YEAR, "rule": rule.value, **case["input"]}}
-    response = await client.post(
-        "/graphql",
-        json={"query": PREVIEW, "variables": variables},
-        headers={"authorization": f"Bearer {token}"},
-    )
+    headers = {"authorization": f"Bearer {token}"}
+    if "csv" in case:
+        response = await client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps({"query": PREVIEW, "variables": variables}),
+                "map": json.dumps({"0": ["variables.input.directCsv"]}),
+            },
+            files={"0": ("direct.csv", case["csv"].encode(), "text/csv")},
+            headers=headers,
+        )
+    else:
+        response = await client.post(
+            "/graphql", json={"query": PREVIEW, "variables": variables}, headers=headers
+        )
     body = response.json()
     if response.status_code != 200 or body.get("errors") or body["data"]["previewAllocation"]["errors"]:
         raise SystemExit(f"{rule.value}: {response.status_code} {str(body)[:500]}")

@@ -70,8 +70,8 @@ def year(value: int, field: str = "year") -> int:
 def aware(value: datetime, field: str) -> datetime:
     """Deadlines are instants: a time without a UTC offset is ambiguous (Beijing or UTC?).
 
-    Returned in UTC. An instant past year 9999 in UTC (9999-12-31T23:59:59-12:00) exists in no
-    datetime or database column: refused here, before any comparison overflows."""
+    An instant past year 9999 in UTC (9999-12-31T23:59:59-12:00) exists in no datetime or
+    database column: refused here, before any comparison or write overflows."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ServiceError(
             ErrorCode.INVALID_DATETIME,
@@ -79,9 +79,10 @@ def aware(value: datetime, field: str) -> datetime:
             field,
         )
     try:
-        return value.astimezone(UTC)
+        value.astimezone(UTC)
     except OverflowError:
         raise ServiceError(ErrorCode.INVALID_DATETIME, f"{field} is out of range", field) from None
+    return value
 
 
 def no_nul(value: str, field: str) -> str:

@@ -24,6 +24,12 @@ from services.errors import ErrorCode, ServiceError
 from services.tables import Limits
 from services.values import Raw
 
+# Lists of input objects are converted by graphql-core and strawberry on the event loop, before
+# any resolver runs and without a pause: 50,000 direct lines held it for seconds. Larger tables
+# go as a file (directCsv), which the service reads with pauses (bench/health_under_load.py).
+MAX_DIRECT_LINES = 5_000
+MAX_LISTED_IDS = 10_000
+
 
 @strawberry.input(description="Which enterprises to allocate to; all given conditions must hold.")
 class AllocationScopeInput:
@@ -34,8 +40,8 @@ class AllocationScopeInput:
     sector: Sector | None = strawberry.field(default=None, description="ETS sector.")
     enterprise_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
-        description="Exactly these enterprises (at most 100,000).",
-        directives=max_items(rules.MAX_DIRECT),
+        description=f"Exactly these enterprises (at most {MAX_LISTED_IDS:,}).",
+        directives=max_items(MAX_LISTED_IDS),
     )
 
 
@@ -85,8 +91,11 @@ class AllocationInput:
     )
     direct: list[DirectAmountInput] | None = strawberry.field(
         default=None,
-        description="DIRECT: amounts per enterprise (at most 100,000).",
-        directives=max_items(rules.MAX_DIRECT),
+        description=(
+            f"DIRECT: amounts per enterprise (at most {MAX_DIRECT_LINES:,}; up to {rules.MAX_DIRECT:,} "
+            "as `directCsv`)."
+        ),
+        directives=max_items(MAX_DIRECT_LINES),
     )
     direct_csv: documents.Upload | None = strawberry.field(
         default=None,

@@ -281,3 +281,28 @@ async def test_twenty_parallel_submissions_with_one_key_all_return_the_one_appli
         assert [a["id"] for a in listed["notice"]["applications"]] == [payloads[0]["application"]["id"]]
     finally:
         await member.aclose()
+
+
+async def test_the_schema_requires_the_uploads_the_server_requires(admin: Client, regulator: Client) -> None:
+    schema = await regulator.data(
+        '{ issue: __type(name: "IssueNoticeInput") { inputFields { name type { kind ofType { name } } } } '
+        'submit: __type(name: "SubmitApplicationInput") { inputFields { name type { kind ofType { name } } } } }'
+    )
+    for name, field in (("issue", "document"), ("submit", "report")):
+        [upload] = [f for f in schema[name]["inputFields"] if f["name"] == field]
+        assert upload["type"] == {"kind": "NON_NULL", "ofType": {"name": "Upload"}}, (name, upload)
+    enterprise = await new_enterprise(admin)
+    notice_id = await issue_notice(regulator, enterprise["id"])
+    member = await new_member(admin, enterprise["id"])
+    try:
+        await member.data(
+            "mutation($n: ID!) { acknowledgeNotice(noticeId: $n) { errors { code } } }", {"n": notice_id}
+        )
+        body = await member(SUBMIT, {"input": {"noticeId": notice_id, "verifiedEmissions": 900}})
+        assert body.get("data") is None and "report" in body["errors"][0]["message"], body
+        listed = await member.data(
+            "query($n: ID!) { notice(id: $n) { status applications { id } } }", {"n": notice_id}
+        )
+        assert listed["notice"] == {"status": "ACKNOWLEDGED", "applications": []}
+    finally:
+        await member.aclose()

@@ -70,6 +70,12 @@ def test_instants_with_an_offset_are_accepted(tz: timezone) -> None:
     assert aware(moment, "deadline") is moment
 
 
+def test_an_instant_past_the_year_9999_in_utc_is_refused() -> None:
+    moment = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-12)))
+    with fails_with(ErrorCode.INVALID_DATETIME, "expiresAt"):
+        aware(moment, "expiresAt")
+
+
 def test_a_time_without_an_offset_is_ambiguous() -> None:
     with fails_with(ErrorCode.INVALID_DATETIME, "deadline") as error:
         aware(datetime(2026, 12, 31, 23, 59), "deadline")  # naive on purpose

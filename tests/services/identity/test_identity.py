@@ -211,3 +211,14 @@ async def test_a_token_of_a_deleted_user_names_nobody(world: World) -> None:
     token, _ = tokens.issue(424242, SECRET, TTL)
     assert tokens.user_id_from(token, SECRET) == 424242
     assert await actor_for_token(token, SECRET) is None
+
+
+@pytest.mark.parametrize("user_id", [0, -1, 2**31, 2**63])
+def test_a_signed_token_naming_a_user_id_no_column_can_hold_names_nobody(user_id: int) -> None:
+    token, _ = tokens.issue(user_id, SECRET, TTL)
+    assert tokens.claims_from(token, SECRET) is None
+
+
+def test_a_signed_token_with_a_session_version_past_the_column_names_nobody() -> None:
+    token, _ = tokens.issue(1, SECRET, TTL, session_version=2**63)
+    assert tokens.claims_from(token, SECRET) is None

@@ -27,7 +27,7 @@ export type AllocationInput = {
   baseYears?: Array<number> | null | undefined;
   /** BENCHMARK: multiplies every benchmark allowance (default 1). */
   correctionFactor?: string | null | undefined;
-  /** DIRECT: amounts per enterprise (at most 100,000). */
+  /** DIRECT: amounts per enterprise (at most 5,000; up to 100,000 as `directCsv`). */
   direct?: Array<DirectAmountInput> | null | undefined;
   /** DIRECT: amounts as a CSV file (UTF-8 or GB18030) or an .xlsx workbook (its first sheet), one `credit_code,amount` a row (a header row is optional); bad rows are reported with their numbers. Combined with `direct` when both are given. */
   directCsv?: File | null | undefined;
@@ -55,7 +55,7 @@ export type AllocationRule =
 
 /** Which enterprises to allocate to; all given conditions must hold. */
 export type AllocationScopeInput = {
-  /** Exactly these enterprises (at most 100,000). */
+  /** Exactly these enterprises (at most 10,000). */
   enterpriseIds?: Array<string | number> | null | undefined;
   /** GB/T 4754 code or its prefix. */
   industryCode?: string | null | undefined;
