@@ -55,6 +55,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.downloads import authenticate_download, without_link
+from api.language import language_of
 from models import EnergyType, Sector, TokenScope
 from services.errors import ErrorCode, ServiceError, not_found
 from services.statistics.dimensions import Dimension, StatisticsFilter
@@ -124,7 +125,12 @@ async def _export(request: Request, render: Render) -> Response:
         types = await _energy_columns(where.energy_types)
     except ServiceError as error:
         return JSONResponse(
-            {"code": error.code.value, "field": error.field, "message": error.message}, status_code=400
+            {
+                "code": error.code.value,
+                "field": error.field,
+                "message": error.in_language(language_of(request)),
+            },
+            status_code=400,
         )
     return render(request, group_by, types, _chained(first, rows))
 

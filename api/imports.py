@@ -25,10 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth import authenticate, authenticate_api
+from api.language import language_of
 from models import EnergySource, TokenScope
 from services.allocation import history
 from services.energy import ingest
 from services.errors import ErrorCode, ServiceError
+from services.i18n.languages import Language
 from services.rows import ImportResult, RowError, RowImporter, Rows
 
 HISTORY_CSV = "/import/history.csv"
@@ -52,6 +54,7 @@ async def import_history(request: Request) -> JSONResponse:
         return UNAUTHENTICATED
     partial = _partial(request)
     return await _run(
+        request,
         lambda: (history.HistoryImporter(actor, partial=partial), history.csv_rows(request.stream())),
         partial,
     )
@@ -63,6 +66,7 @@ async def import_energy(request: Request) -> JSONResponse:
         return UNAUTHENTICATED
     partial = _partial(request)
     return await _run(
+        request,
         lambda: (
             ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IMPORT),
             ingest.csv_rows(request.stream()),
@@ -78,20 +82,28 @@ async def ingest_energy(request: Request) -> JSONResponse:
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
-        return _refused(ServiceError(ErrorCode.INVALID_BODY, "the body is not JSON", "body"))
+        return _refused(
+            ServiceError(ErrorCode.INVALID_BODY, "the body is not JSON", "body"), language_of(request)
+        )
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
-        return _refused(ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"))
+        return _refused(
+            ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"),
+            language_of(request),
+        )
     if len(records) > ingest.MAX_BATCH_ITEMS:
         return _refused(
             ServiceError(
                 ErrorCode.TOO_MANY_ITEMS,
-                f"at most {ingest.MAX_BATCH_ITEMS} records a request; send several, or a CSV file",
+                "at most {limit} records a request; send several, or a CSV file",
                 "records",
-            )
+                params={"limit": ingest.MAX_BATCH_ITEMS},
+            ),
+            language_of(request),
         )
     partial = body.get("partial") is True
     return await _run(
+        request,
         lambda: (
             ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IOT),
             ingest.json_rows(records),
@@ -106,6 +118,7 @@ def _partial(request: Request) -> bool:
 
 
 async def _run(
+    request: Request,
     start: Callable[[], tuple[RowImporter, Rows]],
     partial: bool,
     names: Mapping[str, str] | None = None,
@@ -114,15 +127,16 @@ async def _run(
         importer, rows = start()
         result = await importer.run(rows)
     except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
-        return _refused(error)
+        return _refused(error, language_of(request))
     report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names)
     return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
 
 
-def _refused(error: ServiceError) -> JSONResponse:
+def _refused(error: ServiceError, language: Language) -> JSONResponse:
     status = 403 if error.code == ErrorCode.PERMISSION_DENIED else 400
     return JSONResponse(
-        {"code": error.code.value, "field": error.field, "message": error.message}, status_code=status
+        {"code": error.code.value, "field": error.field, "message": error.in_language(language)},
+        status_code=status,
     )
 
 

@@ -40,10 +40,10 @@ class UserError:
     )
 
     @classmethod
-    def of(cls, error: ServiceError) -> UserError:
+    def of(cls, error: ServiceError, language: str) -> UserError:
         return cls(
             code=error.code,
-            message=error.message,
+            message=error.in_language(language),
             field=error.field,
             retry_after_seconds=error.retry_after_seconds,
         )
@@ -56,8 +56,8 @@ class Payload:
     )
 
     @classmethod
-    def failed(cls, error: ServiceError) -> Self:
-        return cls(errors=[UserError.of(part) for part in error.parts()])
+    def failed(cls, error: ServiceError, language: str) -> Self:
+        return cls(errors=[UserError.of(part, language) for part in error.parts()])
 
 
 class ErrorsInPayload(FieldExtension):
@@ -69,17 +69,17 @@ class ErrorsInPayload(FieldExtension):
     def apply(self, field: Any) -> None:
         self.field = field
 
-    def _failed(self, error: ServiceError) -> Payload:
+    def _failed(self, error: ServiceError, info: Info) -> Payload:
         if self.payload is None:  # the return type is resolved once the schema is built
             self.payload = self.field.type
         assert self.payload is not None and issubclass(self.payload, Payload)
-        return self.payload.failed(error)
+        return self.payload.failed(error, info.context.language)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         try:
             return next_(source, info, **kwargs)
         except ServiceError as error:
-            return self._failed(error)
+            return self._failed(error, info)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -87,7 +87,7 @@ class ErrorsInPayload(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except ServiceError as error:
-            return self._failed(error)
+            return self._failed(error, info)
 
 
 class CodedErrors(FieldExtension):
@@ -98,19 +98,19 @@ class CodedErrors(FieldExtension):
     def __init__(self, *, with_field: bool = False) -> None:
         self.with_field = with_field
 
-    def _coded(self, error: ServiceError) -> GraphQLError:
+    def _coded(self, error: ServiceError, info: Info) -> GraphQLError:
         extensions: dict[str, str | int] = {"code": error.code.value}
         if self.with_field and error.field:
             extensions["field"] = error.field
         if error.retry_after_seconds is not None:
             extensions["retryAfterSeconds"] = error.retry_after_seconds
-        return GraphQLError(error.message, extensions=extensions)
+        return GraphQLError(error.in_language(info.context.language), extensions=extensions)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         try:
             return next_(source, info, **kwargs)
         except ServiceError as error:
-            raise self._coded(error) from None
+            raise self._coded(error, info) from None
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -118,7 +118,7 @@ class CodedErrors(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except ServiceError as error:
-            raise self._coded(error) from None
+            raise self._coded(error, info) from None
 
 
 def mutation(

@@ -26,7 +26,7 @@ from models import (
 from services import audit
 from services.access import Actor, require_role
 from services.allocation.rules import Allocation, AllocationRequest, compute
-from services.compliance import notices
+from services.compliance import inbox, notices
 from services.compliance.documents import FileStore, Upload
 from services.errors import ErrorCode, ServiceError, not_found
 from services.live import events
@@ -204,9 +204,10 @@ async def commit_plan(
                 Message(
                     enterprise_id=i,
                     kind=MessageKind.ALLOWANCE,
-                    title=f"{plan.year} 年度配额通告 / {plan.year} allowance",
-                    body=f"Your initial allowance for {plan.year} is {amount} tCO2 (allocation plan {plan.id}).",
                     created_at=now,
+                    **inbox.Text(
+                        "plan_allowance", {"year": plan.year, "amount": amount, "plan": plan.id}
+                    ).columns(),
                 )
                 for i, amount in lines
             ],

@@ -189,9 +189,10 @@ async def review_application(
         message = await inbox.post(
             notice.enterprise_id,
             MessageKind.REVIEW_RESULT,
-            f"{notice.year} 履约申请{'已通过' if decision == Action.APPROVE else '未通过'} / "
-            f"application {DECISIONS[decision].value.lower()}",
-            reason or "",
+            inbox.Text(
+                "approved" if decision == Action.APPROVE else "rejected",
+                {"year": notice.year, "reason": reason or ""},
+            ),
             notice.id,
         )
     region = await events.region_of(notice.enterprise_id)

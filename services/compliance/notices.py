@@ -206,11 +206,10 @@ async def _issue(
             await inbox.post(
                 enterprise.id,
                 MessageKind.ALLOWANCE,
-                f"{year} 年度配额通告 / {year} allowance",
-                f"Your initial allowance for {year} is {allowance.amount} tCO2.",
+                inbox.Text("allowance", {"year": year, "amount": allowance.amount}),
                 notice.id,
             ),
-            await inbox.post(enterprise.id, MessageKind.NOTICE, title, body, notice.id),
+            await inbox.post_as_written(enterprise.id, MessageKind.NOTICE, title, body, notice.id),
         ]
     await events.publish(
         events.notice_changed(EventType.NOTICE_ISSUED, notice, enterprise.region_code, None),
@@ -283,8 +282,9 @@ async def extend_deadline(actor: Actor, notice_id: int, deadline: datetime, reas
         message = await inbox.post(
             notice.enterprise_id,
             MessageKind.DEADLINE_EXTENDED,
-            f"{notice.year} 履约截止日期延长 / deadline extended",
-            f"New deadline: {notice.deadline.isoformat()}. Reason: {reason}",
+            inbox.Text(
+                "deadline_extended", {"year": notice.year, "deadline": notice.deadline, "reason": reason}
+            ),
             notice.id,
         )
     region = await events.region_of(notice.enterprise_id)

@@ -1,0 +1,131 @@
+"""Rendering a text from its catalog: a key or an English source text, parameters, a language.
+
+Parameters may be datetimes (shown as `2026年12月7日 11:01（北京时间）` in the configured time
+zone) and `Term`s (a word the catalog translates, such as the name of what was not found).
+Stored parameters keep both as JSON (`encode`), so a message written today renders in the
+language of whoever reads it later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import ModuleType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from services.i18n import en, zh_cn
+from services.i18n.languages import EN, ZH, Language
+
+if TYPE_CHECKING:
+    from services.errors import ErrorCode
+
+_CATALOGS: dict[Language, ModuleType] = {ZH: zh_cn, EN: en}
+TIME = "$time"
+TERM = "$term"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word of the catalogs' TERMS (`Term("Notice")` is 通知书 in Chinese)."""
+
+    key: str
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class _Config:
+    language: Language = ZH
+    zone: ZoneInfo = SHANGHAI
+
+
+_config = _Config()
+
+
+def configure(language: Language, timezone: str) -> None:
+    """Set the process's default language and time zone (from CCMS_LANGUAGE, CCMS_TIMEZONE)."""
+    global _config
+    _config = _Config(language, ZoneInfo(timezone))
+
+
+def default_language() -> Language:
+    return _config.language
+
+
+def zone() -> ZoneInfo:
+    return _config.zone
+
+
+def when(moment: datetime, language: Language) -> str:
+    """A time for people, in the configured zone: 2026年12月7日 11:01（北京时间） / 7 Dec 2026 11:01 (Beijing time)."""
+    local = moment.astimezone(_config.zone)
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    label = (
+        _CATALOGS[language].ZONES.get(_config.zone.key)
+        or f"UTC{sign}{abs(minutes) // 60:02}:{abs(minutes) % 60:02}"
+    )
+    if language == ZH:
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{label}）"
+    return f"{local.day} {local:%b} {local.year} {local:%H:%M} ({label})"
+
+
+def encode(params: Mapping[str, object]) -> dict[str, object]:
+    """Parameters as JSON for storage: datetimes and terms tagged, so they render per reader."""
+    stored: dict[str, object] = {}
+    for name, value in params.items():
+        if isinstance(value, datetime):
+            stored[name] = {TIME: value.isoformat()}
+        elif isinstance(value, Term):
+            stored[name] = {TERM: value.key}
+        elif isinstance(value, int | str | float | bool) or value is None:
+            stored[name] = value
+        else:  # Decimal and the like: their text is what people read
+            stored[name] = str(value)
+    return stored
+
+
+def _shown(value: object, language: Language) -> object:
+    if isinstance(value, dict) and TIME in value:
+        value = datetime.fromisoformat(str(value[TIME]))
+    elif isinstance(value, dict) and TERM in value:
+        value = Term(str(value[TERM]))
+    if isinstance(value, datetime):
+        return when(value, language)
+    if isinstance(value, Term):
+        terms: dict[str, str] = _CATALOGS[language].TERMS
+        return terms.get(value.key, value.key)
+    if isinstance(value, list | tuple):
+        return ("、" if language == ZH else ", ").join(str(_shown(item, language)) for item in value)
+    return value
+
+
+class _Params(dict[str, object]):
+    def __missing__(self, name: str) -> str:  # a template naming an absent parameter shows it unfilled
+        return "{" + name + "}"
+
+
+def fill(template: str, params: Mapping[str, object], language: Language) -> str:
+    if not params:
+        return template
+    return template.format_map(_Params({name: _shown(v, language) for name, v in params.items()}))
+
+
+def text(key: str, params: Mapping[str, object], language: Language) -> str:
+    """A catalog text (an inbox message's title or body) by its key."""
+    texts: dict[str, str] = _CATALOGS[language].TEXTS
+    return fill(texts[key], params, language)
+
+
+def error_text(code: ErrorCode, source: str, params: Mapping[str, object], language: Language) -> str:
+    """An error's message. `source` is the English text the code was raised with (a template
+    when `params` are given); Chinese readers get its translation, or the code's own message
+    when the text has none yet. A code raised without a text reads its catalog message."""
+    if language == EN:
+        return fill(source or en.ERRORS[code], params, EN)
+    translated = zh_cn.MESSAGES.get(source) if source else None
+    return fill(translated or zh_cn.ERRORS[code], params, ZH)
