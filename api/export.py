@@ -163,8 +163,9 @@ def _parameters(query: Any) -> tuple[tuple[Dimension, ...], StatisticsFilter]:
     if unknown := sorted(set(query.keys()) - PARAMETERS):
         raise ServiceError(
             ErrorCode.UNKNOWN_PARAMETER,
-            f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(PARAMETERS))}",
+            "unknown parameter {value!r}; known: {items}",
             unknown[0],
+            params={"value": unknown[0], "items": ", ".join(sorted(PARAMETERS))},
         )
 
     names = _list(get("groupBy"))
@@ -176,11 +177,16 @@ def _parameters(query: Any) -> tuple[tuple[Dimension, ...], StatisticsFilter]:
         group_by = tuple(Dimension(name.upper()) for name in names)
     except ValueError:
         raise ServiceError(
-            ErrorCode.INVALID_GROUP_BY, f"groupBy takes {', '.join(Dimension)}", "groupBy"
+            ErrorCode.INVALID_GROUP_BY,
+            "groupBy takes {Dimension}",
+            "groupBy",
+            params={"Dimension": ", ".join(Dimension)},
         ) from None
     sector = get("sector")
     if sector is not None and sector.upper() not in Sector.__members__:
-        raise ServiceError(ErrorCode.INVALID_SECTOR, f"sector takes {', '.join(Sector)}", "sector")
+        raise ServiceError(
+            ErrorCode.INVALID_SECTOR, "sector takes {Sector}", "sector", params={"Sector": ", ".join(Sector)}
+        )
     ids = _list(get("enterpriseIds"))
     types = _list(get("energyTypes"))
     return group_by, StatisticsFilter(
@@ -216,7 +222,10 @@ def _date(value: str | None, field: str, *, last: bool) -> date | None:
         return date.fromordinal(following.toordinal() - 1)
     except ValueError:
         raise ServiceError(
-            ErrorCode.INVALID_DATETIME, f"{field} must be a date (2024-01-31) or a month (2024-01)", field
+            ErrorCode.INVALID_DATETIME,
+            "{field} must be a date (2024-01-31) or a month (2024-01)",
+            field,
+            params={"field": field},
         ) from None
 
 

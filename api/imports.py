@@ -128,7 +128,9 @@ async def _run(
         result = await importer.run(rows)
     except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
         return _refused(error, language_of(request))
-    report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names)
+    report = _report(
+        result, energy=isinstance(importer, ingest.EnergyImporter), names=names, language=language_of(request)
+    )
     return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
 
 
@@ -140,26 +142,31 @@ def _refused(error: ServiceError, language: Language) -> JSONResponse:
     )
 
 
-def _rows(errors: list[RowError], names: Mapping[str, str]) -> list[dict]:
+def _rows(errors: list[RowError], names: Mapping[str, str], language: Language) -> list[dict]:
     return [
         {
             "line": e.line,
             "code": e.code.value,
             "field": names.get(e.field or "", e.field),
-            "message": e.message,
+            "message": e.in_language(language),
         }
         for e in errors
     ]
 
 
-def _report(result: ImportResult, *, energy: bool, names: Mapping[str, str] | None) -> dict:
+def _report(
+    result: ImportResult, *, energy: bool, names: Mapping[str, str] | None, language: Language
+) -> dict:
     """`names` renames the importer's fields (CSV columns) to the keys the client sent."""
     names = names or {}
     report = {
         "written": result.written,
         "errorCount": result.error_count,
-        "errors": _rows(result.errors, names),
+        "errors": _rows(result.errors, names, language),
     }
     if energy:
-        report |= {"missingFactors": result.missing_factors, "warnings": _rows(result.warnings, names)}
+        report |= {
+            "missingFactors": result.missing_factors,
+            "warnings": _rows(result.warnings, names, language),
+        }
     return report

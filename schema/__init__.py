@@ -11,6 +11,8 @@ upload. So mypy checks every value, with no casts.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
@@ -46,7 +48,7 @@ from schema.identity.one_login import OneLoginPerRequest
 from schema.identity.queries import IdentityQueries
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
-from schema.scalars import SCALARS
+from schema.scalars import SCALARS, date_time
 from schema.statistics.mutations import StatisticsMutations
 from schema.statistics.queries import StatisticsQueries
 from schema.tokens.mutations import TokenMutations
@@ -134,7 +136,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+        config=StrawberryConfig(
+            auto_camel_case=True, scalar_map={**SCALARS, datetime: date_time(settings.timezone)}
+        ),
         # Subscription events that read nothing but the event are executed once, not once per subscriber.
         execution_context_class=SharedEventExecutionContext,
     )

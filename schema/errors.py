@@ -30,7 +30,12 @@ strawberry.enum(
 @strawberry.type(description="An expected error: the action was refused and nothing changed.")
 class UserError:
     code: ErrorCode = strawberry.field(description="Stable machine-readable code.")
-    message: str = strawberry.field(description="Human-readable explanation.")
+    message: str = strawberry.field(
+        description=(
+            "Human-readable explanation in the reader's language: Accept-Language (zh-CN or en), else "
+            "the server's CCMS_LANGUAGE (zh-CN by default). Switch on `code`, never on this."
+        )
+    )
     field: str | None = strawberry.field(
         description="The input field at fault (camelCase), when one is.", default=None
     )

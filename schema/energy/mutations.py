@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.energy.types import (
     AddEnergyTypePayload,
     EmissionFactorInput,
@@ -60,9 +60,9 @@ class EnergyMutations:
         raw = [_raw(row) for row in rows[: ingest.MAX_ROWS_PER_CALL + 1]]
         result = await ingest.import_rows(actor_of(info), raw, partial=partial)
         return ImportEnergyRecordsPayload(
-            **imported(result, partial),
+            **imported(result, partial, language_of(info)),
             missing_factors=result.missing_factors,
-            row_warnings=[RowError.of(e) for e in result.warnings],
+            row_warnings=[RowError.of(e, language_of(info)) for e in result.warnings],
         )
 
     @mutation(

@@ -5,7 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.errors import mutation
 from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
 from schema.permissions import AUTHENTICATED
@@ -46,4 +46,4 @@ class HistoryMutations:
         # One row beyond the cap is enough for the service to refuse the call.
         raw = [_raw(row) for row in rows[: history.MAX_ROWS_PER_CALL + 1]]
         result = await history.import_rows(actor_of(info), raw, partial=partial)
-        return ImportHistoricalDataPayload(**imported(result, partial))
+        return ImportHistoricalDataPayload(**imported(result, partial, language_of(info)))

@@ -89,7 +89,9 @@ async def mark_read(actor: Actor, ids: list[int]) -> list[Message]:
     """Mark the actor's own messages read; ids of others' messages are ignored, not reported."""
     require_role(actor, Role.ENTERPRISE, Role.REGULATOR)  # admins have no inbox
     if len(ids) > MAX_IDS:
-        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_IDS} ids at once", "ids")
+        raise ServiceError(
+            ErrorCode.TOO_MANY_ITEMS, "at most {MAX_IDS} ids at once", "ids", params={"MAX_IDS": MAX_IDS}
+        )
     ids = [i for i in ids if 0 < i <= MAX_ID]  # never a row, and the database would refuse the query
     own = messages_for(actor).filter(id__in=ids)
     await own.filter(read_at__isnull=True).update(read_at=datetime.now(UTC))

@@ -78,7 +78,7 @@ ERRORS: dict[ErrorCode, str] = {
     ErrorCode.DOCUMENT_REQUIRED: "A document is required",
     ErrorCode.DOCUMENT_TOO_LARGE: "The document is too large",
     ErrorCode.DOCUMENT_TYPE_NOT_ALLOWED: "Documents must be PDF, PNG or JPEG",
-    ErrorCode.TOO_MANY_ATTEMPTS: "Too many failed sign-ins: wait {retry_after} s",
+    ErrorCode.TOO_MANY_ATTEMPTS: "Too many failed sign-ins: wait, then try again",
     ErrorCode.TOO_MANY_LOGINS: "One login per request",
     ErrorCode.PASSWORD_CHANGE_REQUIRED: "This account's password was reset: choose a new one first",
     ErrorCode.USER_ALREADY_ACTIVE: "The account is already active",
@@ -110,7 +110,7 @@ TEXTS: dict[str, str] = {
 }
 
 # Words put into texts: what was not found, and the like.
-TERMS: dict[str, str] = {}
+TERMS: dict[str, str] = {"ADMIN": "admin", "REGULATOR": "regulator", "ENTERPRISE": "enterprise user"}
 
 # Names of time zones shown after a time; others show their UTC offset.
 ZONES: dict[str, str] = {"Asia/Shanghai": "Beijing time", "Asia/Hong_Kong": "Hong Kong time"}

@@ -19,7 +19,7 @@ from services.i18n import en, zh_cn
 from services.i18n.languages import EN, ZH, Language
 
 if TYPE_CHECKING:
-    from services.errors import ErrorCode
+    from services.errors import ErrorCode  # the catalogs import it; at run time it is there already
 
 _CATALOGS: dict[Language, ModuleType] = {ZH: zh_cn, EN: en}
 TIME = "$time"
@@ -43,6 +43,15 @@ class _Config:
 
 
 _config = _Config()
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """An error's own text inside another text ("line 3: <why>"), rendered in the same language."""
+
+    code: ErrorCode
+    source: str
+    params: Mapping[str, object]
 
 
 def configure(language: Language, timezone: str) -> None:
@@ -99,8 +108,8 @@ def _shown(value: object, language: Language) -> object:
     if isinstance(value, Term):
         terms: dict[str, str] = _CATALOGS[language].TERMS
         return terms.get(value.key, value.key)
-    if isinstance(value, list | tuple):
-        return ("、" if language == ZH else ", ").join(str(_shown(item, language)) for item in value)
+    if isinstance(value, Phrase):
+        return error_text(value.code, value.source, value.params, language)
     return value
 
 
