@@ -55,7 +55,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.downloads import authenticate_download, without_link
-from api.language import language_of
+from api.language import language_of, unauthenticated
 from models import EnergyType, Sector, TokenScope
 from services.errors import ErrorCode, ServiceError, not_found
 from services.statistics.dimensions import Dimension, StatisticsFilter
@@ -111,11 +111,7 @@ Render = Callable[[Request, tuple[Dimension, ...], list[tuple[str, str]], AsyncI
 async def _export(request: Request, render: Render) -> Response:
     actor = await authenticate_download(request, TokenScope.EXPORT)
     if actor is None:
-        return JSONResponse(
-            {"code": "UNAUTHENTICATED", "message": "Send 'Authorization: Bearer <EXPORT API token>'"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return unauthenticated(request, "Send 'Authorization: Bearer <EXPORT API token>'")
     try:
         group_by, where = _parameters(without_link(request.query_params))
         rows = stream(actor, group_by, where, PAGE)

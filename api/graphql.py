@@ -30,6 +30,7 @@ from api.auth import authenticate_session, bearer_token
 from core.hub import MemoryHub
 from core.settings import Settings
 from schema.context import Context
+from schema.errors import localise
 from services.compliance.documents import FileStore
 from services.i18n.languages import negotiate, supported
 from services.identity import tokens
@@ -170,6 +171,9 @@ class GraphQLView(GraphQL[Context, None]):
         return sub_response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        localise(
+            result.errors or [], negotiate(request.headers.get("accept-language"), self.settings.language)
+        )
         response = await super().process_result(request, result)
         if (
             is_request_error(result)

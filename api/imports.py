@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth import authenticate, authenticate_api
-from api.language import language_of
+from api.language import language_of, unauthenticated
 from models import EnergySource, TokenScope
 from services.allocation import history
 from services.energy import ingest
@@ -41,17 +41,11 @@ TRUE = {"1", "true", "yes"}
 # A JSON batch's errors name the keys its records have (creditCode), not the CSV columns.
 JSON_KEYS = {column: key for key, column in ingest.JSON_FIELDS.items()}
 
-UNAUTHENTICATED = JSONResponse(
-    {"code": "UNAUTHENTICATED", "message": "Authentication required"},
-    status_code=401,
-    headers={"WWW-Authenticate": "Bearer"},
-)
-
 
 async def import_history(request: Request) -> JSONResponse:
     actor = await authenticate(request, request.app.state.settings.secret_key)
     if actor is None:
-        return UNAUTHENTICATED
+        return unauthenticated(request)
     partial = _partial(request)
     return await _run(
         request,
@@ -63,7 +57,7 @@ async def import_history(request: Request) -> JSONResponse:
 async def import_energy(request: Request) -> JSONResponse:
     actor = await authenticate(request, request.app.state.settings.secret_key)
     if actor is None:
-        return UNAUTHENTICATED
+        return unauthenticated(request)
     partial = _partial(request)
     return await _run(
         request,
@@ -78,7 +72,7 @@ async def import_energy(request: Request) -> JSONResponse:
 async def ingest_energy(request: Request) -> JSONResponse:
     actor = await authenticate_api(request, request.app.state.settings.secret_key, TokenScope.INGEST)
     if actor is None:
-        return UNAUTHENTICATED
+        return unauthenticated(request)
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):

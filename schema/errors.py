@@ -18,6 +18,8 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from services.errors import ErrorCode, ServiceError, not_found
+from services.i18n import render
+from services.i18n.languages import Language
 from services.values import MAX_ID
 
 strawberry.enum(
@@ -124,6 +126,28 @@ class CodedErrors(FieldExtension):
             return await next_(source, info, **kwargs)
         except ServiceError as error:
             raise self._coded(error, info) from None
+
+
+def coded(error: ServiceError) -> GraphQLError:
+    """A top-level error carrying `error`'s code, for code outside a field with CodedErrors
+    (pagination, validation rules); `localise` gives it the reader's language."""
+    return GraphQLError(error.message, extensions={"code": error.code.value}, original_error=error)
+
+
+def localise(errors: Sequence[GraphQLError], language: Language) -> None:
+    """Top-level errors in the reader's language, before the response is written: those made
+    from a ServiceError are rendered from it; the codes raised with an English text of their
+    own (permissions, limits) get their catalog message in Chinese. Masked bugs stay masked."""
+    for error in errors:
+        cause: BaseException | None = error.original_error
+        while cause is not None and not isinstance(cause, ServiceError):
+            cause = cause.original_error if isinstance(cause, GraphQLError) else None
+        if isinstance(cause, ServiceError):
+            error.message = cause.in_language(language)
+            continue
+        code = (error.extensions or {}).get("code")
+        if language != "en" and isinstance(code, str):
+            error.message = render.code_text(code, language) or error.message
 
 
 def mutation(

@@ -87,6 +87,12 @@ ERRORS: dict[ErrorCode, str] = {
     ErrorCode.PASSWORD_UNCHANGED: "The new password must differ from the current one",
 }
 
+# Codes of top-level errors that are not ErrorCodes.
+CODES: dict[str, str] = {
+    "UNAUTHENTICATED": "Authentication required: send 'Authorization: Bearer <token>' (see the login mutation)",
+    "SUBSCRIBER_TOO_SLOW": "The subscription fell behind and was ended: reload, then subscribe again",
+}
+
 # Inbox messages and alarm texts, by key; a message stores its key and parameters.
 TEXTS: dict[str, str] = {
     "allowance.title": "{year} allowance",

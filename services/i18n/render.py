@@ -130,6 +130,16 @@ def text(key: str, params: Mapping[str, object], language: Language) -> str:
     return fill(texts[key], params, language)
 
 
+def code_text(code: str, language: Language) -> str | None:
+    """The catalog message of a code, also of the few that are not ErrorCodes (UNAUTHENTICATED)."""
+    catalog = _CATALOGS[language]
+    for known, message in catalog.ERRORS.items():
+        if known.value == code:
+            return str(message)
+    extra: dict[str, str] = catalog.CODES
+    return extra.get(code)
+
+
 def error_text(code: ErrorCode, source: str, params: Mapping[str, object], language: Language) -> str:
     """An error's message. `source` is the English text the code was raised with (a template
     when `params` are given); Chinese readers get its translation, or the code's own message

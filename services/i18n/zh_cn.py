@@ -88,6 +88,11 @@ ERRORS: dict[ErrorCode, str] = {
     ErrorCode.PASSWORD_UNCHANGED: "新密码须与当前密码不同",
 }
 
+CODES: dict[str, str] = {
+    "UNAUTHENTICATED": "需要登录：请发送 'Authorization: Bearer <token>'（见 login）",
+    "SUBSCRIBER_TOO_SLOW": "订阅处理过慢已被终止：请刷新后重新订阅",
+}
+
 TEXTS: dict[str, str] = {
     "allowance.title": "{year} 年度配额通告",
     "allowance.body": "贵单位 {year} 年度的初始配额为 {amount} 吨二氧化碳。",
@@ -158,6 +163,9 @@ ZONES: dict[str, str] = {"Asia/Shanghai": "北京时间", "Asia/Hong_Kong": "香
 
 # English error texts (as raised, a template where the raise gives parameters) -> Chinese.
 MESSAGES: dict[str, str] = {
+    "Invalid cursor": "游标无效",
+    "first must be between 0 and {limit}": "first 须在 0 到 {limit} 之间",
+    "Only one login per request: this one has {count}": "每个请求只能登录一次：本请求有 {count} 次",
     "{what} not found": "未找到{what}",
     "You may not do this": "无权执行此操作",
     "Only a {roles} may do this": "只有{roles}可以执行此操作",

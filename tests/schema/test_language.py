@@ -153,3 +153,27 @@ async def test_an_http_route_answers_in_the_requests_language(
     assert chinese.json()["code"] == english.json()["code"] == "INVALID_GROUP_BY"
     assert chinese.json()["message"].startswith("groupBy 可取 ")
     assert english.json()["message"].startswith("groupBy takes ")
+
+
+async def test_a_top_level_error_is_in_the_readers_language_too(gql: GraphQLClient) -> None:
+    chinese = (await gql("{ notices { totalCount } }"))["errors"][0]
+    english = (await gql("{ notices { totalCount } }", language="en"))["errors"][0]
+    assert chinese["extensions"] == english["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert chinese["message"] == "需要登录：请发送 'Authorization: Bearer <token>'（见 login）"
+    assert english["message"].startswith("Authentication required")
+    two_logins = 'mutation { a: login(username: "x", password: "y") { token } b: login(username: "x", password: "y") { token } }'
+    assert (await gql(two_logins))["errors"][0]["message"] == "每个请求只能登录一次：本请求有 2 次"
+    assert (await gql(two_logins, language="en"))["errors"][0][
+        "message"
+    ] == "Only one login per request: this one has 2"
+
+
+async def test_an_http_401_is_in_the_readers_language(http: httpx.AsyncClient) -> None:
+    chinese = await http.get("/documents/1")
+    english = await http.get("/documents/1", headers={"accept-language": "en"})
+    assert chinese.status_code == english.status_code == 401
+    assert chinese.json() == {
+        "code": "UNAUTHENTICATED",
+        "message": "需要登录：请发送 'Authorization: Bearer <token>'（见 login）",
+    }
+    assert english.json() == {"code": "UNAUTHENTICATED", "message": "Authentication required"}

@@ -63,6 +63,10 @@ def test_every_error_code_has_a_chinese_and_an_english_message() -> None:
         assert set(catalog.ERRORS) == set(ErrorCode)
 
 
+def test_the_codes_that_are_not_error_codes_have_both_messages_too() -> None:
+    assert set(zh_cn.CODES) == set(en.CODES) == {"UNAUTHENTICATED", "SUBSCRIBER_TOO_SLOW"}
+
+
 def test_the_chinese_messages_are_chinese() -> None:
     for code, text in zh_cn.ERRORS.items():
         assert any("\u4e00" <= c <= "\u9fff" for c in text), code
