@@ -28,21 +28,9 @@ TERM = "$term"
 
 @dataclass(frozen=True)
 class Term:
-    """A word of the catalogs' TERMS (`Term("Notice")` is 通知书 in Chinese)."""
+    """A word of the catalogs' TERMS (`Term("Notice")` is 履约通知书 in Chinese)."""
 
     key: str
-
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass(frozen=True)
-class _Config:
-    language: Language = ZH
-    zone: ZoneInfo = SHANGHAI
-
-
-_config = _Config()
 
 
 @dataclass(frozen=True)
@@ -52,6 +40,20 @@ class Phrase:
     code: ErrorCode
     source: str
     params: Mapping[str, object]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Not strftime's %b, which follows the process's locale.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class _Config:
+    language: Language = ZH
+    zone: ZoneInfo = SHANGHAI
+
+
+_config = _Config()
 
 
 def configure(language: Language, timezone: str) -> None:
@@ -80,7 +82,7 @@ def when(moment: datetime, language: Language) -> str:
     )
     if language == ZH:
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{label}）"
-    return f"{local.day} {local:%b} {local.year} {local:%H:%M} ({label})"
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M} ({label})"
 
 
 def encode(params: Mapping[str, object]) -> dict[str, object]:
@@ -121,7 +123,12 @@ class _Params(dict[str, object]):
 def fill(template: str, params: Mapping[str, object], language: Language) -> str:
     if not params:
         return template
-    return template.format_map(_Params({name: _shown(v, language) for name, v in params.items()}))
+    try:
+        return template.format_map(_Params({name: _shown(v, language) for name, v in params.items()}))
+    except (ValueError, IndexError, TypeError):
+        # A template at odds with its parameters (a format spec for another type, a stray
+        # brace) must not turn an expected error into a failed request: show it unfilled.
+        return template
 
 
 def text(key: str, params: Mapping[str, object], language: Language) -> str:

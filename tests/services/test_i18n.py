@@ -193,3 +193,7 @@ def test_stored_parameters_keep_times_and_terms_for_later_readers() -> None:
 
 def test_a_parameter_cannot_inject_a_placeholder() -> None:
     assert render.text("rejected.body", {"reason": "{year} {0} {reason}"}, "zh-CN") == "{year} {0} {reason}"
+
+
+def test_a_template_at_odds_with_its_parameters_is_shown_unfilled_rather_than_failing() -> None:
+    assert render.fill("{size:g} MB, {0}", {"size": "big"}, "en") == "{size:g} MB, {0}"
