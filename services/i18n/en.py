@@ -90,7 +90,7 @@ ERRORS: dict[ErrorCode, str] = {
 # Codes of top-level errors that are not ErrorCodes.
 CODES: dict[str, str] = {
     "UNAUTHENTICATED": "Authentication required: send 'Authorization: Bearer <token>' (see the login mutation)",
-    "SUBSCRIBER_TOO_SLOW": "The subscription fell behind and was ended: reload, then subscribe again",
+    "SUBSCRIBER_TOO_SLOW": "subscriber fell behind; reconnect and refetch",
 }
 
 # Inbox messages and alarm texts, by key; a message stores its key and parameters.

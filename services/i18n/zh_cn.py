@@ -90,7 +90,7 @@ ERRORS: dict[ErrorCode, str] = {
 
 CODES: dict[str, str] = {
     "UNAUTHENTICATED": "需要登录：请发送 'Authorization: Bearer <token>'（见 login）",
-    "SUBSCRIBER_TOO_SLOW": "订阅处理过慢已被终止：请刷新后重新订阅",
+    "SUBSCRIBER_TOO_SLOW": "订阅跟不上事件，已被终止：请重新订阅并刷新数据",
 }
 
 TEXTS: dict[str, str] = {
