@@ -47,7 +47,8 @@ async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Eve
 
 @strawberry.type(
     description="Live updates over graphql-transport-ws; authenticate in connection_init: "
-    '{"authorization": "Bearer <token>"}.'
+    '{"authorization": "Bearer <token>"}, optionally with "language": "en" or "zh-CN" for the texts '
+    "sent on the connection."
 )
 class Subscription:
     @strawberry.subscription(
