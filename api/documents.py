@@ -10,24 +10,22 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from api.downloads import authenticate_download
+from api.language import language_of, unauthenticated
 from services.compliance.documents import FileStore, download_name, get_document
-from services.errors import ServiceError
+from services.errors import ServiceError, not_found
 
 
 async def download(request: Request) -> Response:
     settings = request.app.state.settings
     actor = await authenticate_download(request)
     if actor is None:
-        return JSONResponse(
-            {"code": "UNAUTHENTICATED", "message": "Authentication required"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return unauthenticated(request)
     try:
         document = await get_document(actor, int(request.path_params["document_id"]))
     except (ServiceError, ValueError):
         # Out of scope and missing look the same, so a probe learns nothing.
-        return JSONResponse({"code": "NOT_FOUND", "message": "Document not found"}, status_code=404)
+        message = not_found("Document").in_language(language_of(request))
+        return JSONResponse({"code": "NOT_FOUND", "message": message}, status_code=404)
     store = FileStore(settings.upload_dir, settings.upload_max_bytes)
     return FileResponse(
         store.path_of(document.sha256),

@@ -58,6 +58,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from api.downloads import authenticate_download, without_link
+from api.language import language_of, unauthenticated
 from models import EnergyType, Sector, TokenScope
 from services.errors import ErrorCode, ServiceError, not_found
 from services.statistics.dimensions import Dimension, StatisticsFilter
@@ -115,13 +116,8 @@ Render = Callable[[Request, tuple[Dimension, ...], list[tuple[str, str]], AsyncI
 async def _export(request: Request, render: Render) -> Response:
     actor = await authenticate_download(request, TokenScope.EXPORT)
     if actor is None:
-        return JSONResponse(
-            {
-                "code": "UNAUTHENTICATED",
-                "message": "Send 'Authorization: Bearer <token>': an EXPORT API token or a sign-in token",
-            },
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
+        return unauthenticated(
+            request, "Send 'Authorization: Bearer <token>': an EXPORT API token or a sign-in token"
         )
     try:
         group_by, where = _parameters(without_link(request.query_params))
@@ -132,7 +128,12 @@ async def _export(request: Request, render: Render) -> Response:
         types = await _energy_columns(where.energy_types)
     except ServiceError as error:
         return JSONResponse(
-            {"code": error.code.value, "field": error.field, "message": error.message}, status_code=400
+            {
+                "code": error.code.value,
+                "field": error.field,
+                "message": error.in_language(language_of(request)),
+            },
+            status_code=400,
         )
     return render(request, group_by, types, _chained(first, rows))
 
@@ -165,8 +166,9 @@ def _parameters(query: Any) -> tuple[tuple[Dimension, ...], StatisticsFilter]:
     if unknown := sorted(set(query.keys()) - PARAMETERS):
         raise ServiceError(
             ErrorCode.UNKNOWN_PARAMETER,
-            f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(PARAMETERS))}",
+            "unknown parameter {value!r}; known: {items}",
             unknown[0],
+            params={"value": unknown[0], "items": ", ".join(sorted(PARAMETERS))},
         )
 
     names = _list(get("groupBy"))
@@ -178,11 +180,16 @@ def _parameters(query: Any) -> tuple[tuple[Dimension, ...], StatisticsFilter]:
         group_by = tuple(Dimension(name.upper()) for name in names)
     except ValueError:
         raise ServiceError(
-            ErrorCode.INVALID_GROUP_BY, f"groupBy takes {', '.join(Dimension)}", "groupBy"
+            ErrorCode.INVALID_GROUP_BY,
+            "groupBy takes {Dimension}",
+            "groupBy",
+            params={"Dimension": ", ".join(Dimension)},
         ) from None
     sector = get("sector")
     if sector is not None and sector.upper() not in Sector.__members__:
-        raise ServiceError(ErrorCode.INVALID_SECTOR, f"sector takes {', '.join(Sector)}", "sector")
+        raise ServiceError(
+            ErrorCode.INVALID_SECTOR, "sector takes {Sector}", "sector", params={"Sector": ", ".join(Sector)}
+        )
     ids = _list(get("enterpriseIds"))
     types = _list(get("energyTypes"))
     return group_by, StatisticsFilter(
@@ -218,7 +225,10 @@ def _date(value: str | None, field: str, *, last: bool) -> date | None:
         return date.fromordinal(following.toordinal() - 1)
     except ValueError:
         raise ServiceError(
-            ErrorCode.INVALID_DATETIME, f"{field} must be a date (2024-01-31) or a month (2024-01)", field
+            ErrorCode.INVALID_DATETIME,
+            "{field} must be a date (2024-01-31) or a month (2024-01)",
+            field,
+            params={"field": field},
         ) from None
 
 

@@ -34,8 +34,10 @@ from core.hub import MemoryHub
 from core.logs import note_user
 from core.settings import Settings
 from schema.context import Context
+from schema.errors import localise
 from services.access import Actor
 from services.compliance.documents import FileStore
+from services.i18n.languages import negotiate, supported
 from services.identity import tokens
 from services.identity.users import actor_for_token, still_valid
 
@@ -107,6 +109,7 @@ class GraphQLView(GraphQL[Context, None]):
             request=request,
             response=response,
             hub=self.hub,
+            language=negotiate(request.headers.get("accept-language"), self.settings.language),
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -115,8 +118,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Authenticate a WebSocket from its connection_init payload (browsers cannot set
-        headers there): {"authorization": "Bearer <token>"}. No valid token, no connection."""
+        headers there): {"authorization": "Bearer <token>", "language": "en"}. No valid token,
+        no connection. `language` (a language tag) chooses the language of the texts sent on
+        this connection; without it the handshake's Accept-Language or CCMS_LANGUAGE does."""
         params = context.connection_params or {}
+        context.language = supported(str(params.get("language") or "")) or context.language
         token = bearer_token(str(params.get("authorization") or params.get("Authorization") or ""))
         if token:
             context.actor = await actor_for_token(token, self.settings.secret_key)
@@ -178,6 +184,9 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             # Not "Unexpected error.": the whole request is answered 503 (api/outage.py).
             raise DatabaseUnavailable
+        localise(
+            result.errors or [], negotiate(request.headers.get("accept-language"), self.settings.language)
+        )
         response = await super().process_result(request, result)
         if (
             is_request_error(result)

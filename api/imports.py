@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from api.auth import authenticate, authenticate_api
+from api.language import language_of, unauthenticated
 from core import metrics
 from core.logs import note_error
 from models import EnergySource, TokenScope
@@ -41,6 +42,7 @@ from services.access import Actor
 from services.allocation import history
 from services.energy import ingest
 from services.errors import ErrorCode, ServiceError
+from services.i18n.languages import Language
 from services.rows import ImportResult, RowError, RowImporter, Rows
 
 HISTORY_CSV = "/import/history.csv"
@@ -51,12 +53,6 @@ STREAMED = frozenset({HISTORY_CSV, ENERGY_CSV, ENTERPRISES_CSV})
 TRUE = {"1", "true", "yes"}
 # A JSON batch's errors name the keys its records have (creditCode), not the CSV columns.
 JSON_KEYS = {column: key for key, column in ingest.JSON_FIELDS.items()}
-
-UNAUTHENTICATED = JSONResponse(
-    {"code": "UNAUTHENTICATED", "message": "Authentication required"},
-    status_code=401,
-    headers={"WWW-Authenticate": "Bearer"},
-)
 
 
 async def import_history(request: Request) -> JSONResponse:
@@ -96,7 +92,7 @@ async def _file(
     """An uploaded file (CSV or .xlsx) through one importer."""
     actor = await authenticate(request, request.app.state.settings.secret_key)
     if actor is None:
-        return UNAUTHENTICATED
+        return unauthenticated(request)
     partial = _partial(request)
     settings = request.app.state.settings
     try:
@@ -109,33 +105,44 @@ async def _file(
             limits=tables.Limits(settings.xlsx_max_bytes, settings.xlsx_max_unpacked_bytes),
         )
     except ServiceError as error:
-        return _refused(error)
-    return await _run(lambda: (chosen, table.rows), partial, source=source, sheet=table.sheet)
+        return _refused(error, language_of(request))
+    return await _run(request, lambda: (chosen, table.rows), partial, source=source, sheet=table.sheet)
 
 
 async def ingest_energy(request: Request) -> JSONResponse:
     actor = await authenticate_api(request, request.app.state.settings.secret_key, TokenScope.INGEST)
     if actor is None:
-        return UNAUTHENTICATED
+        return unauthenticated(request)
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
-        return _refused(ServiceError(ErrorCode.INVALID_BODY, "the body is not JSON", "body"))
+        return _refused(
+            ServiceError(ErrorCode.INVALID_BODY, "the body is not JSON", "body"), language_of(request)
+        )
     except RecursionError:  # arrays nested 100,000 deep: no batch of records looks like that
-        return _refused(ServiceError(ErrorCode.INVALID_BODY, "the body is nested too deeply", "body"))
+        return _refused(
+            ServiceError(ErrorCode.INVALID_BODY, "the body is nested too deeply", "body"),
+            language_of(request),
+        )
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
-        return _refused(ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"))
+        return _refused(
+            ServiceError(ErrorCode.INVALID_BODY, 'expected {"records": [...]}', "records"),
+            language_of(request),
+        )
     if len(records) > ingest.MAX_BATCH_ITEMS:
         return _refused(
             ServiceError(
                 ErrorCode.TOO_MANY_ITEMS,
-                f"at most {ingest.MAX_BATCH_ITEMS} records a request; send several, or a CSV file",
+                "at most {limit} records a request; send several, or a CSV file",
                 "records",
-            )
+                params={"limit": ingest.MAX_BATCH_ITEMS},
+            ),
+            language_of(request),
         )
     partial = body.get("partial") is True
     return await _run(
+        request,
         lambda: (
             ingest.EnergyImporter(actor, partial=partial, source=EnergySource.IOT),
             ingest.json_rows(records),
@@ -151,6 +158,7 @@ def _partial(request: Request) -> bool:
 
 
 async def _run(
+    request: Request,
     start: Callable[[], tuple[RowImporter, Rows]],
     partial: bool,
     names: Mapping[str, str] | None = None,
@@ -162,11 +170,17 @@ async def _run(
         importer, rows = start()
         result = await importer.run(rows)
     except ServiceError as error:  # refused as a whole: a bad header line, or not allowed to import
-        return _refused(error)
+        return _refused(error, language_of(request))
     metrics.ROWS_INGESTED.labels(source).inc(result.written)
     if result.errors:  # the log line names the first row's code; the body has them all
         note_error(result.errors[0].code.value)
-    report = _report(result, energy=isinstance(importer, ingest.EnergyImporter), names=names, sheet=sheet)
+    report = _report(
+        result,
+        energy=isinstance(importer, ingest.EnergyImporter),
+        names=names,
+        language=language_of(request),
+        sheet=sheet,
+    )
     if isinstance(importer, register.EnterpriseImporter):
         report |= _registered(importer.register)
     return JSONResponse(report, status_code=422 if result.error_count and not partial else 200)
@@ -188,14 +202,17 @@ def _registered(result: register.RegisterResult) -> dict:
     }
 
 
-def _refused(error: ServiceError) -> JSONResponse:
+def _refused(error: ServiceError, language: Language) -> JSONResponse:
     status = 403 if error.code == ErrorCode.PERMISSION_DENIED else 400
     return JSONResponse(
-        {"code": error.code.value, "field": error.field, "message": error.message}, status_code=status
+        {"code": error.code.value, "field": error.field, "message": error.in_language(language)},
+        status_code=status,
     )
 
 
-def _rows(errors: list[RowError], names: Mapping[str, str], sheet: str | None) -> list[dict]:
+def _rows(
+    errors: list[RowError], names: Mapping[str, str], language: Language, sheet: str | None
+) -> list[dict]:
     where = {"sheet": sheet} if sheet is not None else {}  # a workbook's rows are "Sheet1" row 12
     return [
         {
@@ -203,14 +220,19 @@ def _rows(errors: list[RowError], names: Mapping[str, str], sheet: str | None) -
             "line": e.line,
             "code": e.code.value,
             "field": names.get(e.field or "", e.field),
-            "message": e.message,
+            "message": e.in_language(language),
         }
         for e in errors
     ]
 
 
 def _report(
-    result: ImportResult, *, energy: bool, names: Mapping[str, str] | None, sheet: str | None = None
+    result: ImportResult,
+    *,
+    energy: bool,
+    names: Mapping[str, str] | None,
+    language: Language,
+    sheet: str | None = None,
 ) -> dict:
     """`names` renames the importer's fields (CSV columns) to the keys the client sent."""
     names = names or {}
@@ -218,8 +240,11 @@ def _report(
     report |= {
         "written": result.written,
         "errorCount": result.error_count,
-        "errors": _rows(result.errors, names, sheet),
+        "errors": _rows(result.errors, names, language, sheet),
     }
     if energy:
-        report |= {"missingFactors": result.missing_factors, "warnings": _rows(result.warnings, names, sheet)}
+        report |= {
+            "missingFactors": result.missing_factors,
+            "warnings": _rows(result.warnings, names, language, sheet),
+        }
     return report

@@ -17,6 +17,7 @@ from core.broker import broker_from, dispatcher_for
 from core.hub import MemoryHub, RedisHub
 from core.inprocess import InProcessJobs
 from core.settings import Settings
+from services.i18n import render
 from services.identity import passwords
 from services.live import events, jobs, webhooks
 from services.live.jobs import Dispatcher
@@ -43,6 +44,7 @@ async def start(
     global _current
     settings.require_secret_key()
     passwords.set_threads(settings.password_hash_threads)
+    render.configure(settings.language, settings.timezone)
     if manage_db:
         await db.init_db(settings.database_url)
     hub: MemoryHub

@@ -10,6 +10,9 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from services.i18n.languages import ZH, Language, supported
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -83,6 +86,10 @@ class Settings:
     heartbeat_seconds: float = 10.0
     # OpenTelemetry tracing of GraphQL operations, on when the standard OTEL_* variables say so.
     tracing: bool = False
+    # Messages for readers whose Accept-Language (or WebSocket `language`) names neither language.
+    language: Language = ZH
+    # Times in messages, and every DateTime in the API, are in this zone's offset.
+    timezone: str = "Asia/Shanghai"
 
     @property
     def embedded(self) -> bool:
@@ -159,6 +166,8 @@ class Settings:
             heartbeat_seconds=max(
                 1.0, float(os.environ.get("CCMS_HEARTBEAT_SECONDS") or cls.heartbeat_seconds)
             ),
+            language=_language(os.environ.get("CCMS_LANGUAGE") or cls.language),
+            timezone=_timezone(os.environ.get("CCMS_TIMEZONE") or cls.timezone),
         )
 
     @property
@@ -179,6 +188,21 @@ def _otel_configured() -> bool:
 
 class MissingSecretKey(RuntimeError):
     """The configuration has no key to sign session tokens and download links with."""
+
+
+def _language(value: str) -> Language:
+    language = supported(value)
+    if language is None:
+        raise ValueError(f"CCMS_LANGUAGE={value!r}: use zh-CN or en")
+    return language
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"CCMS_TIMEZONE={value!r} is not an IANA time zone, e.g. Asia/Shanghai") from None
+    return value
 
 
 def database_url_from_env() -> str:

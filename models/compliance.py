@@ -182,8 +182,13 @@ class Message(Model):
     enterprise_id: int | None
     regulator_region = fields.CharField(max_length=6, null=True, db_index=True)
     kind = fields.CharEnumField(MessageKind, max_length=24)
+    # As written, in the configured language (a regulator's own notice text stays as written).
     title = fields.CharField(max_length=200)
     body = fields.TextField()
+    # A message the system wrote: its catalog key and parameters, so each reader gets it in
+    # their language (services/i18n). Null for the regulator's own texts and older rows.
+    text_key = fields.CharField(max_length=64, null=True)
+    params: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     notice: fields.ForeignKeyNullableRelation[Notice] = fields.ForeignKeyField(
         "models.Notice", null=True, related_name="messages", on_delete=fields.RESTRICT
     )

@@ -12,6 +12,7 @@ upload. So mypy checks every value, with no casts.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -53,7 +54,7 @@ from schema.limits import InputLimits
 from schema.live.shared import SharedEventExecutionContext
 from schema.live.subscriptions import Subscription
 from schema.observe import ObserveOperation
-from schema.scalars import SCALARS
+from schema.scalars import SCALARS, date_time
 from schema.statistics.mutations import StatisticsMutations
 from schema.statistics.queries import StatisticsQueries
 from schema.tokens.mutations import TokenMutations
@@ -170,7 +171,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
+        config=StrawberryConfig(
+            auto_camel_case=True, scalar_map={**SCALARS, datetime: date_time(settings.timezone)}
+        ),
         # Subscription events that read nothing but the event are executed once, not once per subscriber.
         execution_context_class=SharedEventExecutionContext,
     )

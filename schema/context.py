@@ -15,6 +15,7 @@ from core.settings import Settings
 from schema.loaders import Loaders
 from services.access import Actor
 from services.compliance.documents import FileStore
+from services.i18n.languages import Language
 from services.identity.tokens import Claims
 
 
@@ -36,6 +37,9 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # The token a WebSocket signed in with, re-checked while the connection stays open.
     claims: Claims | None = None
+    # The reader's language for messages and error texts: Accept-Language on HTTP, the
+    # `language` connection parameter on a WebSocket, else CCMS_LANGUAGE.
+    language: Language = "zh-CN"
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property
@@ -50,6 +54,11 @@ class Context:
         if self._loaders is None:
             self._loaders = Loaders(viewer)
         return self._loaders
+
+
+def language_of(info: Info) -> Language:
+    language: Language = info.context.language
+    return language
 
 
 def actor_of(info: Info) -> Actor:

@@ -19,6 +19,8 @@ from strawberry.types.field import StrawberryField
 
 from core.logs import note_error
 from services.errors import ErrorCode, ServiceError, not_found
+from services.i18n import render
+from services.i18n.languages import Language
 from services.values import MAX_ID
 
 strawberry.enum(
@@ -31,7 +33,12 @@ strawberry.enum(
 @strawberry.type(description="An expected error: the action was refused and nothing changed.")
 class UserError:
     code: ErrorCode = strawberry.field(description="Stable machine-readable code.")
-    message: str = strawberry.field(description="Human-readable explanation.")
+    message: str = strawberry.field(
+        description=(
+            "Human-readable explanation in the reader's language: Accept-Language (zh-CN or en), else "
+            "the server's CCMS_LANGUAGE (zh-CN by default). Switch on `code`, never on this."
+        )
+    )
     field: str | None = strawberry.field(
         description="The input field at fault (camelCase), when one is.", default=None
     )
@@ -41,10 +48,10 @@ class UserError:
     )
 
     @classmethod
-    def of(cls, error: ServiceError) -> UserError:
+    def of(cls, error: ServiceError, language: str) -> UserError:
         return cls(
             code=error.code,
-            message=error.message,
+            message=error.in_language(language),
             field=error.field,
             retry_after_seconds=error.retry_after_seconds,
         )
@@ -57,8 +64,8 @@ class Payload:
     )
 
     @classmethod
-    def failed(cls, error: ServiceError) -> Self:
-        return cls(errors=[UserError.of(part) for part in error.parts()])
+    def failed(cls, error: ServiceError, language: str) -> Self:
+        return cls(errors=[UserError.of(part, language) for part in error.parts()])
 
 
 class ErrorsInPayload(FieldExtension):
@@ -70,19 +77,19 @@ class ErrorsInPayload(FieldExtension):
     def apply(self, field: Any) -> None:
         self.field = field
 
-    def _failed(self, error: ServiceError) -> Payload:
+    def _failed(self, error: ServiceError, info: Info) -> Payload:
         if self.payload is None:  # the return type is resolved once the schema is built
             self.payload = self.field.type
         assert self.payload is not None and issubclass(self.payload, Payload)
         for part in error.parts():
             note_error(part.code.value)
-        return self.payload.failed(error)
+        return self.payload.failed(error, info.context.language)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         try:
             return next_(source, info, **kwargs)
         except ServiceError as error:
-            return self._failed(error)
+            return self._failed(error, info)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -90,7 +97,7 @@ class ErrorsInPayload(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except ServiceError as error:
-            return self._failed(error)
+            return self._failed(error, info)
 
 
 class CodedErrors(FieldExtension):
@@ -101,19 +108,19 @@ class CodedErrors(FieldExtension):
     def __init__(self, *, with_field: bool = False) -> None:
         self.with_field = with_field
 
-    def _coded(self, error: ServiceError) -> GraphQLError:
+    def _coded(self, error: ServiceError, info: Info) -> GraphQLError:
         extensions: dict[str, str | int] = {"code": error.code.value}
         if self.with_field and error.field:
             extensions["field"] = error.field
         if error.retry_after_seconds is not None:
             extensions["retryAfterSeconds"] = error.retry_after_seconds
-        return GraphQLError(error.message, extensions=extensions)
+        return GraphQLError(error.in_language(info.context.language), extensions=extensions)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         try:
             return next_(source, info, **kwargs)
         except ServiceError as error:
-            raise self._coded(error) from None
+            raise self._coded(error, info) from None
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -121,7 +128,29 @@ class CodedErrors(FieldExtension):
         try:
             return await next_(source, info, **kwargs)
         except ServiceError as error:
-            raise self._coded(error) from None
+            raise self._coded(error, info) from None
+
+
+def coded(error: ServiceError) -> GraphQLError:
+    """A top-level error carrying `error`'s code, for code outside a field with CodedErrors
+    (pagination, validation rules); `localise` gives it the reader's language."""
+    return GraphQLError(error.message, extensions={"code": error.code.value}, original_error=error)
+
+
+def localise(errors: Sequence[GraphQLError], language: Language) -> None:
+    """Top-level errors in the reader's language, before the response is written: those made
+    from a ServiceError are rendered from it; the codes raised with an English text of their
+    own (permissions, limits) get their catalog message in Chinese. Masked bugs stay masked."""
+    for error in errors:
+        cause: BaseException | None = error.original_error
+        while cause is not None and not isinstance(cause, ServiceError):
+            cause = cause.original_error if isinstance(cause, GraphQLError) else None
+        if isinstance(cause, ServiceError):
+            error.message = cause.in_language(language)
+            continue
+        code = (error.extensions or {}).get("code")
+        if language != "en" and isinstance(code, str):
+            error.message = render.code_text(code, language) or error.message
 
 
 def mutation(

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from schema.errors import coded
+from services.errors import ErrorCode, ServiceError
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -58,7 +60,7 @@ def _decode(cursor: str) -> int:
             raise ValueError(kind)
         return int(value)
     except (ValueError, UnicodeDecodeError):
-        raise GraphQLError("Invalid cursor", extensions={"code": "INVALID_CURSOR"}) from None
+        raise coded(ServiceError(ErrorCode.INVALID_CURSOR, "Invalid cursor")) from None
 
 
 async def paginate(
@@ -66,8 +68,13 @@ async def paginate(
 ) -> Connection[M]:
     size = DEFAULT_PAGE if first is None else first
     if not 0 <= size <= MAX_PAGE:
-        raise GraphQLError(
-            f"first must be between 0 and {MAX_PAGE}", extensions={"code": "INVALID_PAGINATION"}
+        raise coded(
+            ServiceError(
+                ErrorCode.INVALID_PAGINATION,
+                "first must be between 0 and {limit}",
+                "first",
+                params={"limit": MAX_PAGE},
+            )
         )
     page = query
     if after is not None:

@@ -1,9 +1,13 @@
 """Scalars that hand raw input to the services, so a bad value is a coded error naming its field."""
 
+import dataclasses
+from datetime import datetime
 from decimal import Decimal
 from typing import NewType
+from zoneinfo import ZoneInfo
 
 import strawberry
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 Tonnes = NewType("Tonnes", int)
@@ -48,3 +52,22 @@ SCALARS: dict[object, ScalarDefinition] = {
         parse_value=lambda value: value,
     ),
 }
+
+
+def date_time(timezone: str) -> ScalarDefinition:
+    """DateTime, every value given in `timezone`'s offset (CCMS_TIMEZONE): a deadline sent as
+    +08:00 comes back as +08:00, and a console or a person reads the local time as it is."""
+    zone = ZoneInfo(timezone)
+
+    def serialize(value: datetime) -> str:
+        return value.astimezone(zone).isoformat()
+
+    return dataclasses.replace(
+        DateTimeDefinition,
+        description=(
+            "An instant, ISO 8601 with its UTC offset. Output is in the server's CCMS_TIMEZONE "
+            "(Asia/Shanghai by default: 2027-12-31T23:59:59+08:00). Input must carry an offset; any "
+            "offset is accepted and means the same instant."
+        ),
+        serialize=serialize,
+    )

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 
 from models import Enterprise, Role, User
-from services.errors import permission_denied
+from services.errors import ErrorCode, ServiceError
+from services.i18n.render import Term
 from services.sql import Binder, starts_with
 
 
@@ -87,4 +88,6 @@ def scope_conditions(actor: Actor, bind: Binder, enterprise_id: str, region_code
 def require_role(actor: Actor, *roles: Role) -> None:
     if actor.role not in roles:
         names = " or ".join(r.value.lower() for r in roles)
-        raise permission_denied(f"Only a {names} may do this")
+        raise ServiceError(
+            ErrorCode.PERMISSION_DENIED, "Only a {roles} may do this", params={"roles": Term(names)}
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from services.errors import ErrorCode, ServiceError
+from services.i18n.render import Term
 
 _USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -52,7 +53,10 @@ def validate_credit_code(value: str, field: str = "creditCode") -> str:
 
     def bad(why: str) -> ServiceError:
         return ServiceError(
-            ErrorCode.INVALID_CREDIT_CODE, f"{value!r} is not a unified social credit code: {why}", field
+            ErrorCode.INVALID_CREDIT_CODE,
+            "{value!r} is not a unified social credit code: {why}",
+            field,
+            params={"value": value, "why": Term(why)},
         )
 
     if len(code) != 18:
@@ -73,11 +77,17 @@ def validate_region_code(value: str, field: str = "regionCode") -> str:
     code = value.strip()
     if not re.fullmatch(r"\d{6}", code):
         raise ServiceError(
-            ErrorCode.INVALID_REGION_CODE, f"{value!r} is not a 6-digit GB/T 2260 region code", field
+            ErrorCode.INVALID_REGION_CODE,
+            "{value!r} is not a 6-digit GB/T 2260 region code",
+            field,
+            params={"value": value},
         )
     if code[:2] not in PROVINCES:
         raise ServiceError(
-            ErrorCode.INVALID_REGION_CODE, f"{value!r} does not start with a province code", field
+            ErrorCode.INVALID_REGION_CODE,
+            "{value!r} does not start with a province code",
+            field,
+            params={"value": value},
         )
     return code
 
@@ -88,8 +98,9 @@ def validate_region_prefix(value: str, field: str = "regionPrefix") -> str:
     if prefix and (len(prefix) not in (2, 4, 6) or not prefix.isdigit() or prefix[:2] not in PROVINCES):
         raise ServiceError(
             ErrorCode.INVALID_REGION_CODE,
-            f"{value!r} is not a region prefix: use '' (national), 2, 4 or 6 digits of a GB/T 2260 code",
+            "{value!r} is not a region prefix: use '' (national), 2, 4 or 6 digits of a GB/T 2260 code",
             field,
+            params={"value": value},
         )
     return prefix
 
@@ -99,8 +110,9 @@ def validate_industry_code(value: str, field: str = "industryCode") -> str:
     if not re.fullmatch(r"\d{2,4}", code) or not 1 <= int(code[:2]) <= 97:
         raise ServiceError(
             ErrorCode.INVALID_INDUSTRY_CODE,
-            f"{value!r} is not a GB/T 4754 industry code (2-4 digits, division 01-97, e.g. 4411)",
+            "{value!r} is not a GB/T 4754 industry code (2-4 digits, division 01-97, e.g. 4411)",
             field,
+            params={"value": value},
         )
     return code
 

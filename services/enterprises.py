@@ -62,7 +62,10 @@ async def _ensure_unique_credit_code(code: str, exclude_id: int | None = None) -
 
 def _duplicate(code: str) -> ServiceError:
     return ServiceError(
-        ErrorCode.DUPLICATE_CREDIT_CODE, f"an enterprise with credit code {code} exists", "creditCode"
+        ErrorCode.DUPLICATE_CREDIT_CODE,
+        "an enterprise with credit code {code} exists",
+        "creditCode",
+        params={"code": code},
     )
 
 

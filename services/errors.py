@@ -1,11 +1,13 @@
 """Expected errors: one exception type, one table of stable codes.
 
 Clients switch on `code`; `message` is for people and may change. Never rename
-or reuse a code.
+or reuse a code. A new code needs its message in `services/i18n/zh_cn.py` and `en.py`
+(ERRORS, one line each) and in the console's `web/src/i18n/errors.*.ts`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -111,22 +113,41 @@ class ErrorCode(StrEnum):
 
 
 class ServiceError(Exception):
-    """An expected failure. Raising it inside a transaction rolls the transaction back."""
+    """An expected failure. Raising it inside a transaction rolls the transaction back.
+
+    `message` is English; with `params` it is a template (`"at most {limit} ids"`), which is
+    how its translation in `services/i18n/zh_cn.py` (MESSAGES) is found and filled. Without a
+    message the code's catalog message is used. `message` reads the English text;
+    `in_language` renders it for a reader.
+    """
 
     def __init__(
         self,
         code: ErrorCode,
-        message: str,
+        message: str = "",
         field: str | None = None,
         *,
         retry_after_seconds: int | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.source = message
+        self.params: Mapping[str, object] = params or {}
         self.field = field
         # For TOO_MANY_ATTEMPTS: when the client may try again
         self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def message(self) -> str:
+        return self.in_language("en")
+
+    def in_language(self, language: str) -> str:
+        # Imported here: the catalogs are keyed by ErrorCode, so they import this module.
+        from services.i18n.languages import EN, supported
+        from services.i18n.render import error_text
+
+        return error_text(self.code, self.source, self.params, supported(language) or EN)
 
     def __repr__(self) -> str:
         return f"ServiceError({self.code}, {self.message!r}, field={self.field!r})"
@@ -137,8 +158,11 @@ class ServiceError(Exception):
 
 
 def not_found(what: str, field: str | None = None) -> ServiceError:
-    """Used for both missing rows and rows outside the caller's scope, so scope leaks nothing."""
-    return ServiceError(ErrorCode.NOT_FOUND, f"{what} not found", field)
+    """Used for both missing rows and rows outside the caller's scope, so scope leaks nothing.
+    `what` is an English noun the catalogs' TERMS translate ("Notice" -> 履约通知书)."""
+    from services.i18n.render import Term
+
+    return ServiceError(ErrorCode.NOT_FOUND, "{what} not found", field, params={"what": Term(what)})
 
 
 def permission_denied(message: str = "You may not do this") -> ServiceError:

@@ -103,21 +103,26 @@ class EnterpriseImporter(RowImporter[_Row]):
         except ValueError:
             raise ServiceError(
                 ErrorCode.INVALID_SECTOR,
-                f"sector {_column(raw, 'sector')!r} is not one of {', '.join(Sector)}",
+                "sector {sector} is not one of {sectors}",
                 "sector",
+                params={"sector": repr(_column(raw, "sector")), "sectors": ", ".join(Sector)},
             ) from None
         if self.actor.role == Role.REGULATOR and not region_code.startswith(self.actor.region_prefix):
             raise ServiceError(
                 ErrorCode.PERMISSION_DENIED,
-                f"region {region_code} is outside your region {self.actor.region_prefix}",
+                "region {region} is outside your region {prefix}",
                 "region_code",
+                params={"region": region_code, "prefix": self.actor.region_prefix},
             )
         username = None
         if given := _column(raw, "username"):
             username = check_username(given)
             if (first := self.usernames.get(username)) is not None:
                 raise ServiceError(
-                    ErrorCode.DUPLICATE_USERNAME, f"{username!r} is already named on line {first}", "username"
+                    ErrorCode.DUPLICATE_USERNAME,
+                    "{username} is already named on line {first}",
+                    "username",
+                    params={"username": repr(username), "first": first},
                 )
             self.usernames[username] = line
         return _Row(line, credit_code, name, region_code, industry_code, sector, username)

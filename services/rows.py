@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Hashable, Iterable
+import dataclasses
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Generic, Protocol, TypeVar
@@ -21,6 +22,8 @@ from models import Enterprise
 from services import audit
 from services.access import Actor, enterprise_scope
 from services.errors import ErrorCode, ServiceError
+from services.i18n.languages import EN, supported
+from services.i18n.render import error_text, fill
 from services.tables import UNREADABLE as UNREADABLE  # the importers' CSV path lives in services/tables
 from services.tables import csv_rows as csv_rows
 
@@ -46,10 +49,28 @@ Rows = AsyncIterator[tuple[int, dict[str, str]]] | Iterable[tuple[int, dict[str,
 
 @dataclass(frozen=True)
 class RowError:
+    """A refused row. `message` is English; `source` and `params`, when given, are what it was
+    filled from, so `in_language` can render it for a reader."""
+
     line: int
     code: ErrorCode
     field: str | None
     message: str
+    source: str = dataclasses.field(default="", compare=False)
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def filled(
+        cls, line: int, code: ErrorCode, field: str | None, source: str, params: Mapping[str, object]
+    ) -> RowError:
+        return cls(line, code, field, fill(source, params, EN), source, params)
+
+    @classmethod
+    def of(cls, line: int, error: ServiceError, field: str | None) -> RowError:
+        return cls(line, error.code, field, error.message, error.source, error.params)
+
+    def in_language(self, language: str) -> str:
+        return error_text(self.code, self.source or self.message, self.params, supported(language) or EN)
 
 
 @dataclass
@@ -154,11 +175,14 @@ class RowImporter(Generic[RowT]):
             self.outside |= wanted - self.enterprises.keys()
         for row in rows:
             if row.credit_code not in self.enterprises:
-                self.reject(
-                    row.line,
-                    ErrorCode.NOT_FOUND,
-                    "credit_code",
-                    f"no enterprise {row.credit_code} in your scope",
+                self.result.add(
+                    RowError.filled(
+                        row.line,
+                        ErrorCode.NOT_FOUND,
+                        "credit_code",
+                        "no enterprise {code} in your scope",
+                        {"code": row.credit_code},
+                    )
                 )
         return [row for row in rows if row.credit_code in self.enterprises]
 
@@ -181,11 +205,13 @@ class RowImporter(Generic[RowT]):
         try:
             row = self.parse(line, raw)
         except ServiceError as error:
-            self.reject(line, error.code, error.field, error.message)
+            self.result.add(RowError.of(line, error, error.field))
             return
         key = self.key(row)
         if (first := self.seen.get(key)) is not None:
-            self.reject(line, ErrorCode.DUPLICATE_ROW, None, f"repeats line {first}")
+            self.result.add(
+                RowError.filled(line, ErrorCode.DUPLICATE_ROW, None, "repeats line {first}", {"first": first})
+            )
             return
         self.seen[key] = line
         self.pending.append(row)
@@ -221,7 +247,10 @@ def numbered(rows: list[dict[str, str]], limit: int) -> Iterable[tuple[int, dict
     """Rows given in one call (GraphQL), numbered from 1; more than `limit` is refused unread."""
     if len(rows) > limit:
         raise ServiceError(
-            ErrorCode.TOO_MANY_ITEMS, f"at most {limit} rows a call; upload a CSV file for more", "rows"
+            ErrorCode.TOO_MANY_ITEMS,
+            "at most {limit} rows a call; upload a CSV file for more",
+            "rows",
+            params={"limit": limit},
         )
     return enumerate(rows, start=1)
 
@@ -230,13 +259,24 @@ def parse_quantity(text: str, field: str = "quantity") -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} {text!r} is not a number", field) from None
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY,
+            "{field} {text!r} is not a number",
+            field,
+            params={"field": field, "text": text},
+        ) from None
     if not number.is_finite():
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a finite number", field)
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, "{field} must be a finite number", field, params={"field": field}
+        )
     # 1E+999999999 is a finite Decimal whose first unit conversion overflows the context:
     # anything of 10^18 or more is far beyond every cap the importers apply afterwards.
     if number.adjusted() >= MAX_DIGITS:
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} is implausibly large", field)
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, "{field} is implausibly large", field, params={"field": field}
+        )
     if number < 0:
-        raise ServiceError(ErrorCode.NEGATIVE_QUANTITY, f"{field} must not be negative", field)
+        raise ServiceError(
+            ErrorCode.NEGATIVE_QUANTITY, "{field} must not be negative", field, params={"field": field}
+        )
     return number

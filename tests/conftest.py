@@ -202,10 +202,18 @@ class GraphQLClient:
         self.http = http
 
     async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, *, actor: Actor | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        actor: Actor | None = None,
+        language: str | None = None,
     ) -> dict[str, Any]:
+        """`language`: the Accept-Language to send; without it the server's default (zh-CN) answers."""
         response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=self._auth(actor)
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=self._headers(actor, language),
         )
         return response.json()
 
@@ -216,6 +224,7 @@ class GraphQLClient:
         files: dict[str, tuple[str, bytes, str]],
         *,
         actor: Actor | None = None,
+        language: str | None = None,
     ) -> dict[str, Any]:
         """A GraphQL multipart request: `files` maps a variable path (e.g. "input.document") to a file."""
         import json
@@ -227,13 +236,16 @@ class GraphQLClient:
             "/graphql",
             data={"operations": operations, "map": mapping},
             files={str(i): files[key] for i, key in enumerate(keys)},
-            headers=self._auth(actor),
+            headers=self._headers(actor, language),
         )
         return response.json()
 
     @staticmethod
-    def _auth(actor: Actor | None) -> dict[str, str]:
-        return {"authorization": f"Bearer {token_for(actor)}"} if actor else {}
+    def _headers(actor: Actor | None, language: str | None) -> dict[str, str]:
+        headers = {"authorization": f"Bearer {token_for(actor)}"} if actor else {}
+        if language:
+            headers["accept-language"] = language
+        return headers
 
 
 @pytest_asyncio.fixture

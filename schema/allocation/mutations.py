@@ -129,7 +129,12 @@ class IssueNoticesPayload(Payload):
 
 def _ids(values: list[strawberry.ID], field: str) -> tuple[int, ...]:
     if len(values) > rules.MAX_DIRECT:
-        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {rules.MAX_DIRECT} enterprises", field)
+        raise ServiceError(
+            ErrorCode.TOO_MANY_ITEMS,
+            "at most {MAX_DIRECT} enterprises",
+            field,
+            params={"MAX_DIRECT": rules.MAX_DIRECT},
+        )
     return tuple(parse_id(value, field, "Enterprise") for value in values)
 
 

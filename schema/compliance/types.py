@@ -6,11 +6,11 @@ import strawberry
 from strawberry.types import Info
 
 import models
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.enterprises.types import Enterprise
 from schema.enums import ApplicationStatus, MessageKind, NoticeAction, NoticeStatus
 from schema.scalars import Ratio, Tonnes
-from services.compliance import workflow
+from services.compliance import inbox, workflow
 
 
 @strawberry.type(
@@ -175,8 +175,6 @@ class Notice:
 class Message:
     id: strawberry.ID = strawberry.field(description="Opaque identifier.")
     kind: MessageKind = strawberry.field(description="What it is about.")
-    title: str = strawberry.field(description="Subject.")
-    body: str = strawberry.field(description="Text, e.g. a rejection reason.")
     created_at: datetime = strawberry.field(description="When it arrived.")
     read_at: datetime | None = strawberry.field(description="When it was marked read.")
 
@@ -184,6 +182,21 @@ class Message:
     def is_type_of(cls, obj: object, info: Info) -> bool:
         # Resolvers return Tortoise rows; unions need to know which GraphQL type a row is.
         return isinstance(obj, models.Message | cls)
+
+    @strawberry.field(
+        description="Subject, in the reader's language (Accept-Language, or the WebSocket's `language`)."
+    )
+    def title(self, root: strawberry.Parent[models.Message], info: Info) -> str:
+        return inbox.title_of(root, language_of(info))
+
+    @strawberry.field(
+        description=(
+            "Text, e.g. a rejection reason, in the reader's language; times in it are in CCMS_TIMEZONE "
+            "(北京时间 by default). A regulator's own notice text is shown as written."
+        )
+    )
+    def body(self, root: strawberry.Parent[models.Message], info: Info) -> str:
+        return inbox.body_of(root, language_of(info))
 
     @strawberry.field(description="The notice it concerns.", graphql_type=Notice | None)
     async def notice(self, root: strawberry.Parent[models.Message], info: Info) -> models.Notice | None:

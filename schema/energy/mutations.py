@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from core import metrics
 from models import EnergySource
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.energy.types import (
     AddEnergyTypePayload,
     EmissionFactorInput,
@@ -70,9 +70,9 @@ class EnergyMutations:
         result = await ingest.import_rows(actor_of(info), raw, partial=partial)
         metrics.ROWS_INGESTED.labels("energy_graphql").inc(result.written)
         return ImportEnergyRecordsPayload(
-            **imported(result, partial),
+            **imported(result, partial, language_of(info)),
             missing_factors=result.missing_factors,
-            row_warnings=[RowError.of(e) for e in result.warnings],
+            row_warnings=[RowError.of(e, language_of(info)) for e in result.warnings],
         )
 
     @mutation(

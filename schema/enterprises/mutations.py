@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 import models
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.enterprises.types import (
     Allowance,
     CreatedAccount,
@@ -137,7 +137,7 @@ class EnterpriseMutations:
         raw = [_raw(row) for row in rows]
         result = await register.import_rows(actor_of(info), raw, partial=partial)
         return ImportEnterprisesPayload(
-            **imported(result.rows, partial),
+            **imported(result.rows, partial, language_of(info)),
             created=result.created,
             updated=result.updated,
             accounts=[

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from core import metrics
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.errors import mutation
 from schema.history.types import HistoricalRowInput, ImportHistoricalDataPayload, imported
 from schema.limits import max_items
@@ -54,4 +54,4 @@ class HistoryMutations:
         raw = [_raw(row) for row in rows[: history.MAX_ROWS_PER_CALL + 1]]
         result = await history.import_rows(actor_of(info), raw, partial=partial)
         metrics.ROWS_INGESTED.labels("history_graphql").inc(result.written)
-        return ImportHistoricalDataPayload(**imported(result, partial))
+        return ImportHistoricalDataPayload(**imported(result, partial, language_of(info)))

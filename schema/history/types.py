@@ -12,6 +12,7 @@ from schema.errors import ErrorCode, Payload, UserError
 from schema.scalars import Quantity, Tonnes
 from services.allocation import history, trend
 from services.allocation.history import RowKind as HistoryKind
+from services.errors import ServiceError
 from services.rows import ImportResult
 from services.values import Raw
 
@@ -58,28 +59,28 @@ class RowError:
     message: str = strawberry.field(description="Human-readable explanation.")
 
     @classmethod
-    def of(cls, error: history.RowError) -> RowError:
+    def of(cls, error: history.RowError, language: str) -> RowError:
         head, *rest = (error.field or "").split("_")  # credit_code -> creditCode
         field = head + "".join(part.title() for part in rest) if error.field else None
-        return cls(line=error.line, code=error.code, field=field, message=error.message)
+        return cls(line=error.line, code=error.code, field=field, message=error.in_language(language))
 
 
-def imported(result: ImportResult, partial: bool) -> dict[str, Any]:
+def imported(result: ImportResult, partial: bool, language: str) -> dict[str, Any]:
     """The fields every import payload shares: counts, bad rows, and without `partial` one
     INVALID_ROW summary saying that nothing was written."""
     errors = []
     if result.error_count and not partial:
-        errors.append(
-            UserError(
-                code=ErrorCode.INVALID_ROW,
-                message=f"{result.error_count} bad row(s); nothing was written (see rowErrors)",
-                field="rows",
-            )
+        summary = ServiceError(
+            ErrorCode.INVALID_ROW,
+            "{count} bad row(s); nothing was written (see rowErrors)",
+            "rows",
+            params={"count": result.error_count},
         )
+        errors.append(UserError.of(summary, language))
     return {
         "written": result.written,
         "error_count": result.error_count,
-        "row_errors": [RowError.of(e) for e in result.errors],
+        "row_errors": [RowError.of(e, language) for e in result.errors],
         "errors": errors,
     }
 

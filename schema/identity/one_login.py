@@ -21,7 +21,7 @@ from graphql import (
     ValidationRule,
 )
 
-from services.errors import ErrorCode
+from services.errors import ErrorCode, ServiceError
 
 LOGIN = "login"
 
@@ -39,6 +39,11 @@ class OneLoginPerRequest(ValidationRule):
                     f"Only one login per request: this one has {len(keys)}",
                     logins,
                     extensions={"code": ErrorCode.TOO_MANY_LOGINS.value},
+                    original_error=ServiceError(
+                        ErrorCode.TOO_MANY_LOGINS,
+                        "Only one login per request: this one has {count}",
+                        params={"count": len(keys)},
+                    ),
                 )
             )
 

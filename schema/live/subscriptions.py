@@ -13,13 +13,14 @@ from strawberry.types import Info
 import models
 from core import metrics
 from core.hub import SubscriberTooSlow
-from schema.context import actor_of
+from schema.context import actor_of, language_of
 from schema.errors import parse_id
 from schema.live.shared import payload_of
 from schema.live.types import AlarmEvent, MessageEvent, NoticeStatusChange, NoticeStatusEvent, Resync
 from schema.permissions import AUTHENTICATED
 from services.compliance import alarms, inbox
 from services.errors import ServiceError
+from services.i18n import render
 from services.live.events import NOTICE_EVENTS, Event, EventType, visible_to
 
 
@@ -37,14 +38,21 @@ async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Eve
             if wanted(event):  # and checked again at delivery
                 yield event
     except SubscriberTooSlow as error:
-        raise GraphQLError(str(error), extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
+        language = language_of(info)
+        message = (
+            str(error)
+            if language == "en"
+            else render.code_text("SUBSCRIBER_TOO_SLOW", language) or str(error)
+        )
+        raise GraphQLError(message, extensions={"code": "SUBSCRIBER_TOO_SLOW"}) from None
     finally:
         metrics.SUBSCRIPTIONS.dec()
 
 
 @strawberry.type(
     description="Live updates over graphql-transport-ws; authenticate in connection_init: "
-    '{"authorization": "Bearer <token>"}.'
+    '{"authorization": "Bearer <token>"}, optionally with "language": "en" or "zh-CN" for the texts '
+    "sent on the connection."
 )
 class Subscription:
     @strawberry.subscription(

@@ -46,7 +46,12 @@ async def base_years(
             )
         found = await per_chunk(ids, lambda chunk: model.filter(enterprise_id__in=chunk, year__in=years).limit(1).values_list("id", flat=True))  # fmt: skip
         if not found:
-            raise ServiceError(ErrorCode.NO_BASE_YEAR_DATA, f"no data in base years {years}", "baseYears")
+            raise ServiceError(
+                ErrorCode.NO_BASE_YEAR_DATA,
+                "no data in base years {years}",
+                "baseYears",
+                params={"years": years},
+            )
         return years
     recent: list[int] = await per_chunk(
         ids,
@@ -61,7 +66,10 @@ async def base_years(
     years = sorted(set(recent))[-DEFAULT_BASE_YEARS:]
     if not years:
         raise ServiceError(
-            ErrorCode.NO_BASE_YEAR_DATA, f"no historical data before {year} in scope", "baseYears"
+            ErrorCode.NO_BASE_YEAR_DATA,
+            "no historical data before {year} in scope",
+            "baseYears",
+            params={"year": year},
         )
     return years
 
@@ -104,7 +112,10 @@ async def average_energy_tce(ids: list[int], years: list[int]) -> dict[int, Deci
     coefficients = {(t, y): coefficient_for(table, t, y) for t in types for y in years}
     if missing := [f"{t}@{y}" for (t, y), c in coefficients.items() if c is None]:
         raise ServiceError(
-            ErrorCode.NO_BASE_YEAR_DATA, f"no tce coefficient for {', '.join(missing)}", "rule"
+            ErrorCode.NO_BASE_YEAR_DATA,
+            "no tce coefficient for {missing}",
+            "rule",
+            params={"missing": ", ".join(missing)},
         )
     pairs = [(t, y, c) for (t, y), c in coefficients.items() if c is not None]
     connection = Tortoise.get_connection("default")
@@ -162,8 +173,9 @@ async def benchmark_allowances(
         why = "; ".join(gaps[p] for p in unknown if p in gaps)
         raise ServiceError(
             ErrorCode.NO_BENCHMARK,
-            f"no benchmark for {', '.join(unknown)} in {year}" + (f" ({why})" if why else ""),
+            "no benchmark for {products} in {year}{why}",
             "rule",
+            params={"products": ", ".join(unknown), "year": year, "why": f" ({why})" if why else ""},
         )
     allowances: dict[int, Decimal] = {}
     for enterprise_id, product, quantity in outputs:

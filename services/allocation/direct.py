@@ -12,6 +12,7 @@ from services.access import Actor, enterprise_scope, require_role
 from services.allocation.basis import per_chunk
 from services.allocation.rules import MAX_DIRECT
 from services.errors import ErrorCode, ServiceError
+from services.i18n.render import Phrase
 from services.rows import YIELD_EVERY, RowError
 from services.tables import Limits, open_values
 from services.values import whole_tonnes
@@ -29,7 +30,16 @@ class DirectTableError(ServiceError):
 
     def parts(self) -> list[ServiceError]:
         return [
-            ServiceError(line.code, f"line {line.line}: {line.message}", self.field) for line in self.lines
+            ServiceError(
+                line.code,
+                "line {line}: {message}",
+                self.field,
+                params={
+                    "line": line.line,
+                    "message": Phrase(line.code, line.source or line.message, line.params),
+                },
+            )
+            for line in self.lines
         ]
 
 
@@ -67,19 +77,28 @@ async def direct_table(
         try:
             amount = whole_tonnes(values[1], "amount")
         except ServiceError as error:
-            errors.append(RowError(number, error.code, "amount", error.message))
+            errors.append(RowError.of(number, error, "amount"))
             continue
         if (first := first_line.get(code)) is not None:
             errors.append(
-                RowError(
-                    number, ErrorCode.DUPLICATE_ENTERPRISE, "credit_code", f"{code} repeats line {first}"
+                RowError.filled(
+                    number,
+                    ErrorCode.DUPLICATE_ENTERPRISE,
+                    "credit_code",
+                    "{code} repeats line {first}",
+                    {"code": code, "first": first},
                 )
             )
             continue
         first_line[code] = number
         entries.append((number, code, amount))
         if len(entries) > MAX_DIRECT:
-            raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_DIRECT} lines", "directCsv")
+            raise ServiceError(
+                ErrorCode.TOO_MANY_ITEMS,
+                "at most {MAX_DIRECT} lines",
+                "directCsv",
+                params={"MAX_DIRECT": MAX_DIRECT},
+            )
     ids: dict[str, int] = dict(
         await per_chunk(
             list(first_line),
@@ -89,7 +108,9 @@ async def direct_table(
         )
     )
     errors += [
-        RowError(number, ErrorCode.NOT_FOUND, "credit_code", f"no enterprise {code} in your scope")
+        RowError.filled(
+            number, ErrorCode.NOT_FOUND, "credit_code", "no enterprise {code} in your scope", {"code": code}
+        )
         for number, code, _ in entries
         if code not in ids
     ]

@@ -104,36 +104,55 @@ class HistoryImporter(RowImporter[_Row]):
             year = int(value("year"))
         except ValueError:
             raise ServiceError(
-                ErrorCode.INVALID_YEAR, f"year {value('year')!r} is not a year", "year"
+                ErrorCode.INVALID_YEAR,
+                "year {value!r} is not a year",
+                "year",
+                params={"value": value("year")},
             ) from None
         if not 1990 <= year <= 2100:
-            raise ServiceError(ErrorCode.INVALID_YEAR, f"year {year} is out of range", "year")
+            raise ServiceError(
+                ErrorCode.INVALID_YEAR, "year {year} is out of range", "year", params={"year": year}
+            )
         try:
             kind = RowKind(value("kind").upper())
         except ValueError:
             raise ServiceError(
-                ErrorCode.INVALID_ROW, f"kind {value('kind')!r} must be ENERGY, EMISSIONS or OUTPUT", "kind"
+                ErrorCode.INVALID_ROW,
+                "kind {value!r} must be ENERGY, EMISSIONS or OUTPUT",
+                "kind",
+                params={"value": value("kind")},
             ) from None
         quantity = parse_quantity(value("quantity"))
         item, unit = value("item").upper(), value("unit")
         if kind == RowKind.ENERGY:
             if item not in self.energy_units:
-                raise ServiceError(ErrorCode.UNKNOWN_ENERGY_TYPE, f"unknown energy type {item!r}", "item")
+                raise ServiceError(
+                    ErrorCode.UNKNOWN_ENERGY_TYPE,
+                    "unknown energy type {item!r}",
+                    "item",
+                    params={"item": item},
+                )
             quantity = to_canonical(item, self.energy_units[item], quantity, unit)
         elif kind == RowKind.OUTPUT:
             if item not in self.product_units:
-                raise ServiceError(ErrorCode.UNKNOWN_PRODUCT, f"unknown product {item!r}", "item")
+                raise ServiceError(
+                    ErrorCode.UNKNOWN_PRODUCT, "unknown product {item!r}", "item", params={"item": item}
+                )
             if not same_unit(unit, self.product_units[item]):
                 raise ServiceError(
                     ErrorCode.INCOMPATIBLE_UNIT,
-                    f"{item} is counted in {self.product_units[item]}, not {unit!r}",
+                    "{item} is counted in {product_unit}, not {unit!r}",
                     "unit",
+                    params={"item": item, "product_unit": self.product_units[item], "unit": unit},
                 )
         else:
             item = ""
             if unit and not same_unit(unit, "t"):
                 raise ServiceError(
-                    ErrorCode.INCOMPATIBLE_UNIT, f"emissions are tonnes of CO2, not {unit!r}", "unit"
+                    ErrorCode.INCOMPATIBLE_UNIT,
+                    "emissions are tonnes of CO2, not {unit!r}",
+                    "unit",
+                    params={"unit": unit},
                 )
             if quantity != quantity.to_integral_value():
                 raise ServiceError(

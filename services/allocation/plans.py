@@ -26,9 +26,10 @@ from models import (
 from services import audit
 from services.access import Actor, require_role
 from services.allocation.rules import Allocation, AllocationRequest, compute
-from services.compliance import notices
+from services.compliance import inbox, notices
 from services.compliance.documents import FileStore, Upload
 from services.errors import ErrorCode, ServiceError, not_found
+from services.i18n.render import Term
 from services.live import events
 from services.values import Raw, text
 
@@ -74,8 +75,9 @@ async def create_plan(actor: Actor, **request: Unpack[AllocationRequest]) -> All
     if await Notice.filter(year=year, enterprise_id__in=list(allocation.amounts)).exists():
         raise ServiceError(
             ErrorCode.PLAN_YEAR_LOCKED,
-            f"notices for {year} are issued; its allowances can no longer change",
+            "notices for {year} are issued; its allowances can no longer change",
             "year",
+            params={"year": year},
         )
     scope_data, parameter_data = _record(request)
     async with in_transaction():
@@ -143,14 +145,20 @@ async def commit_plan(
     async with in_transaction():
         plan = await get_plan(actor, plan_id, for_update=True, field="id")
         if plan.status != PlanStatus.DRAFT:
-            raise ServiceError(ErrorCode.PLAN_NOT_DRAFT, f"plan {plan.id} is {plan.status.value}", "id")
+            raise ServiceError(
+                ErrorCode.PLAN_NOT_DRAFT,
+                "plan {id} is {status}",
+                "id",
+                params={"id": plan.id, "status": Term(plan.status.value)},
+            )
         lines = await AllocationLine.filter(plan_id=plan.id).values_list("enterprise_id", "amount")
         ids = [i for i, _ in lines]
         if await Notice.filter(year=plan.year, enterprise_id__in=ids).exists():
             raise ServiceError(
                 ErrorCode.PLAN_YEAR_LOCKED,
-                f"notices for {plan.year} are issued; its allowances can no longer change",
+                "notices for {year} are issued; its allowances can no longer change",
                 "id",
+                params={"year": plan.year},
             )
         overlapping = [
             plan_id
@@ -163,8 +171,9 @@ async def commit_plan(
         if overlapping and not supersede:
             raise ServiceError(
                 ErrorCode.PLAN_EXISTS,
-                f"committed plan(s) {list(overlapping)} already allocate {plan.year}; commit with supersede and a reason",
+                "committed plan(s) {plans} already allocate {year}; commit with supersede and a reason",
                 "supersede",
+                params={"plans": list(overlapping), "year": plan.year},
             )
         # A replacement covers everyone the old plans did: a smaller one would leave their
         # allowances in place under a plan marked SUPERSEDED, outside any committed plan.
@@ -176,8 +185,9 @@ async def commit_plan(
         if left_out:
             raise ServiceError(
                 ErrorCode.PLAN_SCOPE_SMALLER,
-                f"the plan leaves out enterprises {sorted(set(left_out))[:10]} of the plan(s) it would supersede",
+                "the plan leaves out enterprises {ids} of the plan(s) it would supersede",
                 "supersede",
+                params={"ids": sorted(set(left_out))[:10]},
             )
         for old_id in overlapping:
             await AllocationPlan.filter(id=old_id).update(
@@ -204,9 +214,10 @@ async def commit_plan(
                 Message(
                     enterprise_id=i,
                     kind=MessageKind.ALLOWANCE,
-                    title=f"{plan.year} 年度配额通告 / {plan.year} allowance",
-                    body=f"Your initial allowance for {plan.year} is {amount} tCO2 (allocation plan {plan.id}).",
                     created_at=now,
+                    **inbox.Text(
+                        "plan_allowance", {"year": plan.year, "amount": amount, "plan": plan.id}
+                    ).columns(),
                 )
                 for i, amount in lines
             ],

@@ -108,7 +108,10 @@ async def enterprises_in(actor: Actor, scope: Scope) -> list[int]:
         ids = sorted(i for (i,) in await query.values_list("id"))
     if scope.enterprise_ids is not None and (unknown := set(scope.enterprise_ids) - set(ids)):
         raise ServiceError(
-            ErrorCode.NOT_FOUND, f"enterprises not found: {sorted(unknown)[:10]}", "enterpriseIds"
+            ErrorCode.NOT_FOUND,
+            "enterprises not found: {ids}",
+            "enterpriseIds",
+            params={"ids": sorted(unknown)[:10]},
         )
     if not ids:
         raise ServiceError(ErrorCode.EMPTY_SCOPE, "no enterprise in this scope", "scope")
@@ -151,7 +154,12 @@ async def energy_proportional(
     weights, manual = _known(averages, "no energy data in the base years")
     rule = AllocationRule.ENERGY_PROPORTIONAL
     if total is None:
-        raise ServiceError(ErrorCode.TOTAL_REQUIRED, f"{rule.value} shares a total: give one", "total")
+        raise ServiceError(
+            ErrorCode.TOTAL_REQUIRED,
+            "{rule} shares a total: give one",
+            "total",
+            params={"rule": rule.value},
+        )
     _check_shared(total, weights, parameters)
     return Allocation(year, rule, total, largest_remainder(total, weights), weights, manual, base_years)
 
@@ -197,8 +205,9 @@ async def benchmark(year: int, ids: list[int], total: int | None, parameters: Pa
     if sum(floors.values()) > total:
         raise ServiceError(
             ErrorCode.TOTAL_BELOW_FLOOR,
-            f"the floors alone need {sum(floors.values())} t, more than the total {total}",
+            "the floors alone need {floors} t, more than the total {total}",
             "total",
+            params={"floors": sum(floors.values()), "total": total},
         )
     amounts, scale = capped(raw, floors, total)
     return Allocation(year, rule, total, amounts, raw, manual, [base], scale)
@@ -227,23 +236,39 @@ async def direct(year: int, ids: list[int], total: int | None, parameters: Param
     """The amounts entered per enterprise; a total, when given, must equal their sum."""
     entries = parameters.direct or ()
     if len(entries) > MAX_DIRECT:
-        raise ServiceError(ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_DIRECT} entries", "direct")
+        raise ServiceError(
+            ErrorCode.TOO_MANY_ITEMS,
+            "at most {MAX_DIRECT} entries",
+            "direct",
+            params={"MAX_DIRECT": MAX_DIRECT},
+        )
     amounts: dict[int, int] = {}
     for position, (enterprise_id, amount) in enumerate(entries, start=1):
         if enterprise_id in amounts:
             raise ServiceError(
                 ErrorCode.DUPLICATE_ENTERPRISE,
-                f"entry {position}: enterprise {enterprise_id} appears twice",
+                "entry {position}: enterprise {enterprise_id} appears twice",
                 "direct",
+                params={"position": position, "enterprise_id": enterprise_id},
             )
         amounts[enterprise_id] = whole_tonnes(amount, f"direct[{position}].amount")
         if position % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # 100,000 lines are seconds of parsing: let other requests in
     if outside := set(amounts) - set(ids):
-        raise ServiceError(ErrorCode.NOT_FOUND, f"enterprises not in scope: {sorted(outside)[:10]}", "direct")
+        raise ServiceError(
+            ErrorCode.NOT_FOUND,
+            "enterprises not in scope: {ids}",
+            "direct",
+            params={"ids": sorted(outside)[:10]},
+        )
     allocated = sum(amounts.values())
     if total is not None and total != allocated:
-        raise ServiceError(ErrorCode.TOTAL_MISMATCH, f"the amounts sum to {allocated}, not {total}", "total")
+        raise ServiceError(
+            ErrorCode.TOTAL_MISMATCH,
+            "the amounts sum to {allocated}, not {total}",
+            "total",
+            params={"allocated": allocated, "total": total},
+        )
     manual = {i: "no amount entered" for i in ids if i not in amounts}
     bases = {k: Decimal(v) for k, v in amounts.items()}
     return Allocation(year, AllocationRule.DIRECT, allocated, amounts, bases, manual)

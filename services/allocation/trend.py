@@ -100,7 +100,10 @@ async def emission_trend(
 ) -> Trend:
     if from_year > to_year or to_year - from_year >= MAX_YEARS:
         raise ServiceError(
-            ErrorCode.INVALID_YEAR, f"give fromYear <= toYear, at most {MAX_YEARS} years", "fromYear"
+            ErrorCode.INVALID_YEAR,
+            "give fromYear <= toYear, at most {MAX_YEARS} years",
+            "fromYear",
+            params={"MAX_YEARS": MAX_YEARS},
         )
     if not 0 <= min_coverage <= 1:  # NaN fails both comparisons
         raise ServiceError(

@@ -22,10 +22,18 @@ from services.errors import ErrorCode, ServiceError, not_found
 from services.live import events, jobs
 from services.values import text
 
-TITLES = {
-    AlarmKind.ACK_OVERDUE: "履约通知未确认 / notice not acknowledged in time",
-    AlarmKind.NOTICE_OVERDUE: "逾期未履约 / notice overdue",
-}
+
+def alarm_text(alarm: Alarm, enterprise: Enterprise, year: int) -> inbox.Text:
+    """The alarm in words, for the regulators' inbox and the webhook."""
+    return inbox.Text(
+        f"alarm.{alarm.kind.value}",
+        {
+            "enterprise": enterprise.name,
+            "credit_code": enterprise.credit_code,
+            "year": year,
+            "due": alarm.due_at,
+        },
+    )
 
 
 async def raise_alarm(notice: Notice, kind: AlarmKind, due_at: datetime) -> Alarm | None:
@@ -44,8 +52,7 @@ async def raise_alarm(notice: Notice, kind: AlarmKind, due_at: datetime) -> Alar
             message = await inbox.post_to_regulators(
                 enterprise.region_code,
                 MessageKind.ALARM,
-                TITLES[kind],
-                f"{enterprise.name} ({enterprise.credit_code}), {notice.year}: due {due_at.isoformat()}",
+                alarm_text(alarm, enterprise, notice.year),
                 notice.id,
             )
     except IntegrityError:

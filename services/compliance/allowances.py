@@ -29,14 +29,16 @@ async def set_initial_allowance(actor: Actor, enterprise_id: int, year: int, amo
         ):
             raise ServiceError(
                 ErrorCode.ALLOWANCE_FROM_PLAN,
-                f"the {year} allowance comes from a committed allocation plan; supersede the plan to change it",
+                "the {year} allowance comes from a committed allocation plan; supersede the plan to change it",
                 "amount",
+                params={"year": year},
             )
         if await Notice.exists(enterprise_id=enterprise.id, year=year):
             raise ServiceError(
                 ErrorCode.ALLOWANCE_LOCKED,
-                f"a notice for {year} has been issued; its allowance can no longer change",
+                "a notice for {year} has been issued; its allowance can no longer change",
                 "amount",
+                params={"year": year},
             )
         before = allowance.amount if allowance else None
         if allowance is None:

@@ -171,8 +171,9 @@ async def review_application(
         if decision == Action.APPROVE and application.balance < 0 and not reason:
             raise ServiceError(
                 ErrorCode.SHORTFALL_OVERRIDE_REQUIRED,
-                f"the application is short by {-application.balance} t; approving needs an override reason",
+                "the application is short by {balance} t; approving needs an override reason",
                 "reason",
+                params={"balance": -application.balance},
             )
         notice = await get_notice(actor, application.notice_id, for_update=True)
         # Compare-and-set: on SQLite, where row locks do not exist, this is what makes a
@@ -197,9 +198,10 @@ async def review_application(
         message = await inbox.post(
             notice.enterprise_id,
             MessageKind.REVIEW_RESULT,
-            f"{notice.year} 履约申请{'已通过' if decision == Action.APPROVE else '未通过'} / "
-            f"application {DECISIONS[decision].value.lower()}",
-            reason or "",
+            inbox.Text(
+                "approved" if decision == Action.APPROVE else "rejected",
+                {"year": notice.year, "reason": reason or ""},
+            ),
             notice.id,
         )
     region = await events.region_of(notice.enterprise_id)
@@ -215,6 +217,7 @@ async def review_application(
 def _already_decided(application: Application) -> ServiceError:
     return ServiceError(
         ErrorCode.APPLICATION_ALREADY_DECIDED,
-        f"application {application.id} has already been decided",
+        "application {id} has already been decided",
         "applicationId",
+        params={"id": application.id},
     )

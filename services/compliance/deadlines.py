@@ -41,8 +41,7 @@ async def mark_overdue(notice_id: int) -> bool:
         message = await inbox.post(
             notice.enterprise_id,
             MessageKind.OVERDUE,
-            f"{notice.year} 逾期未履约 / compliance overdue",
-            f"The deadline {notice.deadline.isoformat()} passed before the notice was fulfilled.",
+            inbox.Text("overdue", {"year": notice.year, "deadline": notice.deadline}),
             notice.id,
         )
     await events.publish(
@@ -63,8 +62,7 @@ async def remind(notice: Notice, kind: ReminderKind) -> bool:
             message = await inbox.post(
                 notice.enterprise_id,
                 MessageKind.DEADLINE_REMINDER,
-                f"{notice.year} 履约截止提醒：还有 {days} 天 / {days} day(s) to the deadline",
-                f"The compliance deadline is {notice.deadline.isoformat()}.",
+                inbox.Text("reminder", {"year": notice.year, "days": days, "deadline": notice.deadline}),
                 notice.id,
             )
     except IntegrityError:

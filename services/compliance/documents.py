@@ -51,20 +51,24 @@ class FileStore:
     async def accept(self, upload: Upload | None, field: str) -> IncomingFile:
         """Read and check an upload; nothing is written yet."""
         if upload is None:
-            raise ServiceError(ErrorCode.DOCUMENT_REQUIRED, f"{field} is required", field)
+            raise ServiceError(
+                ErrorCode.DOCUMENT_REQUIRED, "{field} is required", field, params={"field": field}
+            )
         data = await upload.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
             raise ServiceError(
                 ErrorCode.DOCUMENT_TOO_LARGE,
-                f"{field} is larger than {self.max_bytes / (1024 * 1024):g} MB",
+                "{field} is larger than {value:g} MB",
                 field,
+                params={"field": field, "value": self.max_bytes / (1024 * 1024)},
             )
         content_type = sniff(data)
         if content_type is None:
             raise ServiceError(
                 ErrorCode.DOCUMENT_TYPE_NOT_ALLOWED,
-                f"{field} must be a PDF, PNG or JPEG file (judged by content)",
+                "{field} must be a PDF, PNG or JPEG file (judged by content)",
                 field,
+                params={"field": field},
             )
         name = Path(upload.filename or "document").name[:200] or "document"
         return IncomingFile(name, content_type, data, hashlib.sha256(data).hexdigest())

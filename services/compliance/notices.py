@@ -127,8 +127,9 @@ def notice_terms(request: NoticeRequest) -> NoticeTerms:
     if not 0 < request.ack_window_hours <= MAX_ACK_WINDOW_HOURS:
         raise ServiceError(
             ErrorCode.INVALID_ACK_WINDOW,
-            f"ackWindowHours must be between 1 and {MAX_ACK_WINDOW_HOURS}",
+            "ackWindowHours must be between 1 and {MAX_ACK_WINDOW_HOURS}",
             "ackWindowHours",
+            params={"MAX_ACK_WINDOW_HOURS": MAX_ACK_WINDOW_HOURS},
         )
     return NoticeTerms(
         year=request.year,
@@ -171,7 +172,10 @@ async def _issue(
         allowance = await Allowance.filter(enterprise_id=enterprise.id, year=year).select_for_update().first()
         if allowance is None:
             raise ServiceError(
-                ErrorCode.ALLOWANCE_NOT_SET, f"set the {year} allowance before issuing", "year"
+                ErrorCode.ALLOWANCE_NOT_SET,
+                "set the {year} allowance before issuing",
+                "year",
+                params={"year": year},
             )
         if await Notice.exists(enterprise_id=enterprise.id, year=year):
             raise _already_issued(year)
@@ -206,11 +210,10 @@ async def _issue(
             await inbox.post(
                 enterprise.id,
                 MessageKind.ALLOWANCE,
-                f"{year} 年度配额通告 / {year} allowance",
-                f"Your initial allowance for {year} is {allowance.amount} tCO2.",
+                inbox.Text("allowance", {"year": year, "amount": allowance.amount}),
                 notice.id,
             ),
-            await inbox.post(enterprise.id, MessageKind.NOTICE, title, body, notice.id),
+            await inbox.post_as_written(enterprise.id, MessageKind.NOTICE, title, body, notice.id),
         ]
     await events.publish(
         events.notice_changed(EventType.NOTICE_ISSUED, notice, enterprise.region_code, None),
@@ -223,7 +226,10 @@ async def _issue(
 
 def _already_issued(year: int) -> ServiceError:
     return ServiceError(
-        ErrorCode.NOTICE_ALREADY_ISSUED, f"a notice for {year} has already been issued", "year"
+        ErrorCode.NOTICE_ALREADY_ISSUED,
+        "a notice for {year} has already been issued",
+        "year",
+        params={"year": year},
     )
 
 
@@ -264,8 +270,9 @@ async def extend_deadline(actor: Actor, notice_id: int, deadline: datetime, reas
         if deadline <= old or deadline <= now:
             raise ServiceError(
                 ErrorCode.DEADLINE_NOT_LATER,
-                f"the new deadline must be later than the current one ({old.isoformat()}) and than now",
+                "the new deadline must be later than the current one ({deadline}) and than now",
                 "deadline",
+                params={"deadline": old},
             )
         before = await advance(notice, Action.EXTEND_DEADLINE, now, deadline=deadline.astimezone(UTC))
         # Reminders count down to a deadline: a new deadline gets its own.
@@ -283,8 +290,9 @@ async def extend_deadline(actor: Actor, notice_id: int, deadline: datetime, reas
         message = await inbox.post(
             notice.enterprise_id,
             MessageKind.DEADLINE_EXTENDED,
-            f"{notice.year} 履约截止日期延长 / deadline extended",
-            f"New deadline: {notice.deadline.isoformat()}. Reason: {reason}",
+            inbox.Text(
+                "deadline_extended", {"year": notice.year, "deadline": notice.deadline, "reason": reason}
+            ),
             notice.id,
         )
     region = await events.region_of(notice.enterprise_id)

@@ -22,6 +22,7 @@ from enum import StrEnum
 from models import ApplicationStatus, Notice, NoticeStatus, Role
 from services.access import Actor
 from services.errors import ErrorCode, ServiceError
+from services.i18n.render import Term
 
 
 class Action(StrEnum):
@@ -81,13 +82,16 @@ def transition(notice: Notice, action: Action, now: datetime) -> NoticeStatus:
             raise ServiceError(ErrorCode.NOTICE_NOT_ACKNOWLEDGED, "acknowledge the notice before applying")
         raise ServiceError(
             ErrorCode.INVALID_TRANSITION,
-            f"cannot {VERBS[action]} a notice that is {notice.status.value}",
+            "cannot {action} a notice that is {status}",
+            params={"action": Term(VERBS[action]), "status": Term(notice.status.value)},
         )
     if action == Action.MARK_OVERDUE and now < notice.deadline:
         raise ServiceError(ErrorCode.INVALID_TRANSITION, "the deadline has not passed yet")
     if action in BEFORE_DEADLINE_ONLY and now >= notice.deadline:
         raise ServiceError(
-            ErrorCode.DEADLINE_PASSED, f"the deadline {notice.deadline.isoformat()} has passed"
+            ErrorCode.DEADLINE_PASSED,
+            "the deadline {deadline} has passed",
+            params={"deadline": notice.deadline},
         )
     return target
 

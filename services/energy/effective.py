@@ -84,14 +84,16 @@ async def set_precedence(actor: Actor, order: Sequence[EnergySource | str]) -> l
     except ValueError:
         raise ServiceError(
             ErrorCode.INVALID_SOURCE_ORDER,
-            f"the order names {', '.join(EnergySource)}, each once",
+            "the order names {sources}, each once",
             "order",
+            params={"sources": ", ".join(EnergySource)},
         ) from None
     if sorted(sources) != sorted(EnergySource):
         raise ServiceError(
             ErrorCode.INVALID_SOURCE_ORDER,
-            f"the order names every source exactly once: {', '.join(EnergySource)}",
+            "the order names every source exactly once: {sources}",
             "order",
+            params={"sources": ", ".join(EnergySource)},
         )
     before = await precedence()
     now = datetime.now(UTC)

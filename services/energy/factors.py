@@ -137,13 +137,24 @@ def _number(value: str | None, field: str) -> Decimal | None:
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} {value!r} is not a number", field) from None
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY,
+            "{field} {value!r} is not a number",
+            field,
+            params={"field": field, "value": value},
+        ) from None
     if not number.is_finite():
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} must be a finite number", field)
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, "{field} must be a finite number", field, params={"field": field}
+        )
     if number < 0:
-        raise ServiceError(ErrorCode.NEGATIVE_QUANTITY, f"{field} must not be negative", field)
+        raise ServiceError(
+            ErrorCode.NEGATIVE_QUANTITY, "{field} must not be negative", field, params={"field": field}
+        )
     if number >= 10**7:
-        raise ServiceError(ErrorCode.INVALID_QUANTITY, f"{field} is implausibly large", field)
+        raise ServiceError(
+            ErrorCode.INVALID_QUANTITY, "{field} is implausibly large", field, params={"field": field}
+        )
     return number
 
 
@@ -168,7 +179,10 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
     energy_type = await EnergyType.get_or_none(code=data.energy_type.strip().upper())
     if energy_type is None:
         raise ServiceError(
-            ErrorCode.UNKNOWN_ENERGY_TYPE, f"unknown energy type {data.energy_type!r}", "energyType"
+            ErrorCode.UNKNOWN_ENERGY_TYPE,
+            "unknown energy type {energy_type!r}",
+            "energyType",
+            params={"energy_type": data.energy_type},
         )
     effective_from = _effective_from(data)
     prefix = data.region_prefix.strip()
@@ -182,8 +196,9 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
     if data.unit is not None and data.unit.strip() not in ("", unit):
         raise ServiceError(
             ErrorCode.INCOMPATIBLE_UNIT,
-            f"{energy_type.code} factors are in {unit} (per its canonical unit), not {data.unit!r}",
+            "{code} factors are in {unit} (per its canonical unit), not {unit2!r}",
             "unit",
+            params={"code": energy_type.code, "unit": unit, "unit2": data.unit},
         )
     value = _number(data.value, "value")
     parameters = {
@@ -202,16 +217,18 @@ async def set_factor(actor: Actor, data: FactorInput) -> EmissionFactor:
         if value is not None or given:
             raise ServiceError(
                 ErrorCode.INVALID_QUANTITY,
-                f"a {data.status.value} version has no value and no parameters: it says there is none",
+                "a {status} version has no value and no parameters: it says there is none",
                 "value" if value is not None else given[0],
+                params={"status": data.status.value},
             )
     elif ncv is not None and carbon is not None and oxidation is not None:
         derived = derive(ncv, carbon, oxidation)
         if value is not None and abs(value - derived) > TOLERANCE * max(derived, DECIMALS):
             raise ServiceError(
                 ErrorCode.FACTOR_PARAMETERS_MISMATCH,
-                f"value {value} does not match the parameters (NCV x carbon x oxidation x 44/12 = {derived})",
+                "value {value} does not match the parameters (NCV x carbon x oxidation x 44/12 = {derived})",
                 "value",
+                params={"value": value, "derived": derived},
             )
         value = derived  # the parameters define it: a rounded value given with them only checks it
     elif value is None:

@@ -79,12 +79,19 @@ def parse_period(text: str) -> tuple[int, int, int]:
         day = int(parts[2]) if len(parts) == 3 else 0
     except ValueError:
         raise ServiceError(
-            ErrorCode.INVALID_PERIOD, f"period {text!r} is not YYYY-MM or YYYY-MM-DD", "period"
+            ErrorCode.INVALID_PERIOD,
+            "period {text!r} is not YYYY-MM or YYYY-MM-DD",
+            "period",
+            params={"text": text},
         ) from None
     if not 1990 <= year <= 2100 or not 1 <= month <= 12:
-        raise ServiceError(ErrorCode.INVALID_PERIOD, f"period {text!r} is out of range", "period")
+        raise ServiceError(
+            ErrorCode.INVALID_PERIOD, "period {text!r} is out of range", "period", params={"text": text}
+        )
     if len(parts) == 3 and not 1 <= day <= calendar.monthrange(year, month)[1]:
-        raise ServiceError(ErrorCode.INVALID_PERIOD, f"{text} is not a day of the calendar", "period")
+        raise ServiceError(
+            ErrorCode.INVALID_PERIOD, "{text} is not a day of the calendar", "period", params={"text": text}
+        )
     return year, month, day
 
 
@@ -130,7 +137,10 @@ class EnergyImporter(RowImporter[_Row]):
         energy_type = (raw.get("energy_type") or "").strip().upper()
         if energy_type not in self.types:
             raise ServiceError(
-                ErrorCode.UNKNOWN_ENERGY_TYPE, f"unknown energy type {energy_type!r}", "energy_type"
+                ErrorCode.UNKNOWN_ENERGY_TYPE,
+                "unknown energy type {energy_type!r}",
+                "energy_type",
+                params={"energy_type": energy_type},
             )
         quantity = parse_quantity((raw.get("quantity") or "").strip())
         unit = (raw.get("unit") or "").strip()
@@ -149,8 +159,9 @@ class EnergyImporter(RowImporter[_Row]):
             except ValueError:
                 raise ServiceError(
                     ErrorCode.INVALID_SOURCE,
-                    f"source {text!r} is not MANUAL, IMPORT, IOT or PLATFORM",
+                    "source {text!r} is not MANUAL, IMPORT, IOT or PLATFORM",
                     "source",
+                    params={"text": text},
                 ) from None
         amount = int((canonical * MICRO).to_integral_value())
         if amount * self._largest(energy_type, year) > MAX_MILLIONTHS * SCALE:  # a row error, not an overflow
@@ -226,13 +237,14 @@ class EnergyImporter(RowImporter[_Row]):
     def warn(self, row: _Row) -> None:
         if len(self.result.warnings) < row_import.MAX_REPORTED_ERRORS:
             self.result.warnings.append(
-                RowError(
+                RowError.filled(
                     row.line,
                     ErrorCode.FACTOR_MISSING,
                     "energy_type",
-                    f"no emission factor for {row.energy_type} in {row.year}-{row.month:02d} for this region "
+                    "no emission factor for {energy_type} in {period} for this region "
                     "(none in force, or none published for that period): written without emissions until "
                     "a regulator sets one",
+                    {"energy_type": row.energy_type, "period": f"{row.year}-{row.month:02d}"},
                 )
             )
 

@@ -41,7 +41,12 @@ async def add_energy_type(
     name = text(name, "name", max_length=100)
     unit = units().get(normalise(canonical_unit))
     if unit is None:
-        raise ServiceError(ErrorCode.UNKNOWN_UNIT, f"unknown unit {canonical_unit!r}", "canonicalUnit")
+        raise ServiceError(
+            ErrorCode.UNKNOWN_UNIT,
+            "unknown unit {canonical_unit!r}",
+            "canonicalUnit",
+            params={"canonical_unit": canonical_unit},
+        )
     try:
         async with in_transaction():  # the type and its audit event, or neither
             energy_type = await EnergyType.create(code=code, name=name, canonical_unit=unit.name, emits=emits)
@@ -53,7 +58,10 @@ async def add_energy_type(
             )
     except IntegrityError:
         raise ServiceError(
-            ErrorCode.DUPLICATE_ENERGY_TYPE, f"energy type {code} already exists", "code"
+            ErrorCode.DUPLICATE_ENERGY_TYPE,
+            "energy type {code} already exists",
+            "code",
+            params={"code": code},
         ) from None
     return energy_type
 

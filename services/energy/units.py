@@ -61,13 +61,19 @@ def to_canonical(
         return quantity * factor
     known = units().get(key)
     if known is None:
-        raise ServiceError(ErrorCode.UNKNOWN_UNIT, f"unknown unit {unit!r}", field)
+        raise ServiceError(ErrorCode.UNKNOWN_UNIT, "unknown unit {unit!r}", field, params={"unit": unit})
     target = units()[normalise(canonical_unit)]
     if known.dimension != target.dimension:
         raise ServiceError(
             ErrorCode.INCOMPATIBLE_UNIT,
-            f"{energy_type} is measured in {canonical_unit}; {unit!r} ({known.dimension}) cannot be converted",
+            "{energy_type} is measured in {canonical_unit}; {unit!r} ({dimension}) cannot be converted",
             field,
+            params={
+                "energy_type": energy_type,
+                "canonical_unit": canonical_unit,
+                "unit": unit,
+                "dimension": known.dimension,
+            },
         )
     return quantity * known.factor / target.factor
 

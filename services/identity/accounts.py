@@ -18,6 +18,7 @@ from models import ApiToken, Role, User
 from services import audit
 from services.access import Actor, require_role
 from services.errors import ErrorCode, ServiceError
+from services.i18n.render import Term
 from services.identity import passwords, throttle
 from services.identity.directory import managed_user
 from services.identity.users import Session, SignIn, check_scope, described, open_session, verify_password
@@ -29,7 +30,9 @@ def _concurrent() -> ServiceError:
 
 def _not_own(actor: Actor, user: User, what: str) -> None:
     if user.id == actor.user_id:
-        raise ServiceError(ErrorCode.OWN_ACCOUNT, f"You cannot {what} your own account", "id")
+        raise ServiceError(
+            ErrorCode.OWN_ACCOUNT, "You cannot {what} your own account", "id", params={"what": Term(what)}
+        )
 
 
 async def _change(user: User, actor: Actor | None, action: str, **values: Any) -> User:

@@ -63,7 +63,8 @@ async def create(
         if await ApiToken.filter(_usable(now), user_id=actor.user_id).count() >= MAX_ACTIVE:
             raise ServiceError(
                 ErrorCode.TOO_MANY_ITEMS,
-                f"at most {MAX_ACTIVE} active API tokens a user: revoke one first",
+                "at most {MAX_ACTIVE} active API tokens a user: revoke one first",
+                params={"MAX_ACTIVE": MAX_ACTIVE},
             )
         token = await ApiToken.create(
             user_id=actor.user_id,

@@ -100,10 +100,18 @@ def check_policy(password: str, username: str, field: str = "password") -> None:
     """At least MIN_LENGTH characters, not the username, not a common password (WEAK_PASSWORD)."""
     if len(password) < MIN_LENGTH:
         raise ServiceError(
-            ErrorCode.WEAK_PASSWORD, f"the password must have at least {MIN_LENGTH} characters", field
+            ErrorCode.WEAK_PASSWORD,
+            "the password must have at least {MIN_LENGTH} characters",
+            field,
+            params={"MIN_LENGTH": MIN_LENGTH},
         )
     if len(password) > MAX_LENGTH:
-        raise ServiceError(ErrorCode.TOO_LONG, f"the password is longer than {MAX_LENGTH} characters", field)
+        raise ServiceError(
+            ErrorCode.TOO_LONG,
+            "the password is longer than {MAX_LENGTH} characters",
+            field,
+            params={"MAX_LENGTH": MAX_LENGTH},
+        )
     if password.strip().lower() == username.strip().lower():
         raise ServiceError(ErrorCode.WEAK_PASSWORD, "the password must not be the username", field)
     if password.lower() in common_passwords():

@@ -84,8 +84,9 @@ class TooManyAttempts(ServiceError):
         seconds = max(1, math.ceil(retry_after.total_seconds()))
         super().__init__(
             ErrorCode.TOO_MANY_ATTEMPTS,
-            f"Too many failed sign-ins: try again in {seconds} s",
+            "Too many failed sign-ins: try again in {seconds} s",
             retry_after_seconds=seconds,
+            params={"seconds": seconds},
         )
 
 

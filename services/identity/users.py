@@ -14,6 +14,7 @@ from services import audit
 from services.access import Actor, require_role
 from services.codes import validate_region_prefix
 from services.errors import ErrorCode, ServiceError, not_found
+from services.i18n.render import Term
 from services.identity import passwords, throttle, tokens
 from services.identity.throttle import ThrottlePolicy
 from services.orm import row_by_id
@@ -157,8 +158,9 @@ async def check_scope(role: Role, region_prefix: str, enterprise_id: int | None)
     elif enterprise_id is not None:
         raise ServiceError(
             ErrorCode.INVALID_ROLE_SCOPE,
-            f"a {role.value.lower()} is not bound to an enterprise",
+            "a {role} is not bound to an enterprise",
             "enterpriseId",
+            params={"role": Term(role.value)},
         )
     elif role == Role.ADMIN and region_prefix:
         raise ServiceError(ErrorCode.INVALID_ROLE_SCOPE, "an admin has no region prefix", "regionPrefix")
@@ -181,7 +183,9 @@ async def create_user(
     passwords.check_policy(password, username)
     region_prefix = await check_scope(role, region_prefix, enterprise_id)
     if await User.exists(username=username):
-        raise ServiceError(ErrorCode.DUPLICATE_USERNAME, f"{username!r} is taken", "username")
+        raise ServiceError(
+            ErrorCode.DUPLICATE_USERNAME, "{username!r} is taken", "username", params={"username": username}
+        )
     password_hash = await passwords.hash_password(password)
     try:
         async with in_transaction():
@@ -195,7 +199,9 @@ async def create_user(
             )
             await audit.record(actor, "user.created", user, data=described(user))
     except IntegrityError:
-        raise ServiceError(ErrorCode.DUPLICATE_USERNAME, f"{username!r} is taken", "username") from None
+        raise ServiceError(
+            ErrorCode.DUPLICATE_USERNAME, "{username!r} is taken", "username", params={"username": username}
+        ) from None
     return user
 
 

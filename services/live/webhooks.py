@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import httpx
 from tortoise.exceptions import IntegrityError
 
-from models import Alarm, Enterprise, WebhookDelivery
+from models import Alarm, Enterprise, Notice, WebhookDelivery
+from services.i18n import render
 from services.live import jobs
 
 SIGNATURE_HEADER = "X-CCMS-Signature"
@@ -43,8 +44,22 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def alarm_params(alarm: Alarm, enterprise: Enterprise, year: int) -> dict[str, object]:
+    """What the words of an alarm say (catalog texts `alarm.<kind>.title` and `.body`)."""
+    return {
+        "enterprise": enterprise.name,
+        "credit_code": enterprise.credit_code,
+        "year": year,
+        "due": alarm.due_at,
+    }
+
+
 async def payload(alarm: Alarm) -> dict[str, object]:
+    """The alarm as JSON; times carry CCMS_TIMEZONE's offset and the words are in CCMS_LANGUAGE."""
     enterprise = await Enterprise.get(id=alarm.enterprise_id)
+    year = (await Notice.get(id=alarm.notice_id)).year
+    language, zone = render.default_language(), render.zone()
+    params = alarm_params(alarm, enterprise, year)
     return {
         "alarmId": alarm.id,
         "kind": str(alarm.kind),
@@ -55,8 +70,11 @@ async def payload(alarm: Alarm) -> dict[str, object]:
             "creditCode": enterprise.credit_code,
             "regionCode": enterprise.region_code,
         },
-        "dueAt": alarm.due_at.isoformat(),
-        "raisedAt": alarm.raised_at.isoformat(),
+        "dueAt": alarm.due_at.astimezone(zone).isoformat(),
+        "raisedAt": alarm.raised_at.astimezone(zone).isoformat(),
+        "language": language,
+        "title": render.text(f"alarm.{alarm.kind.value}.title", params, language),
+        "text": render.text(f"alarm.{alarm.kind.value}.body", params, language),
     }
 
 

@@ -136,7 +136,10 @@ def _dimensions(group_by: Sequence[Dimension | str]) -> tuple[Dimension, ...]:
         dimensions = tuple(Dimension(d) for d in group_by)
     except ValueError:
         raise ServiceError(
-            ErrorCode.INVALID_GROUP_BY, f"groupBy takes {', '.join(Dimension)}", "groupBy"
+            ErrorCode.INVALID_GROUP_BY,
+            "groupBy takes {Dimension}",
+            "groupBy",
+            params={"Dimension": ", ".join(Dimension)},
         ) from None
     if not dimensions:
         raise ServiceError(ErrorCode.INVALID_GROUP_BY, "groupBy needs at least one dimension", "groupBy")
@@ -153,20 +156,29 @@ async def valid_filter(where: StatisticsFilter) -> StatisticsFilter:
         if months < 0:
             raise ServiceError(ErrorCode.INVALID_DATE_RANGE, "from is after to", "from")
         if months >= MAX_YEARS * 12:
-            raise ServiceError(ErrorCode.INVALID_DATE_RANGE, f"give at most {MAX_YEARS} years", "to")
+            raise ServiceError(
+                ErrorCode.INVALID_DATE_RANGE,
+                "give at most {MAX_YEARS} years",
+                "to",
+                params={"MAX_YEARS": MAX_YEARS},
+            )
     region = validate_region_prefix(where.region_prefix) if where.region_prefix else None
     industry = where.industry_code.strip() if where.industry_code else None
     if industry is not None and not _INDUSTRY_PREFIX.fullmatch(industry):
         raise ServiceError(
             ErrorCode.INVALID_INDUSTRY_CODE,
-            f"{where.industry_code!r} is not a GB/T 4754 code or prefix (1 to 4 digits)",
+            "{industry_code!r} is not a GB/T 4754 code or prefix (1 to 4 digits)",
             "industryCode",
+            params={"industry_code": where.industry_code},
         )
     ids = None
     if where.enterprise_ids is not None:
         if len(where.enterprise_ids) > MAX_ENTERPRISE_IDS:
             raise ServiceError(
-                ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_ENTERPRISE_IDS} enterprises", "enterpriseIds"
+                ErrorCode.TOO_MANY_ITEMS,
+                "at most {MAX_ENTERPRISE_IDS} enterprises",
+                "enterpriseIds",
+                params={"MAX_ENTERPRISE_IDS": MAX_ENTERPRISE_IDS},
             )
         # An id beyond the INTEGER column matches nothing (and is no error on PostgreSQL).
         ids = sorted({i for i in where.enterprise_ids if 0 < i <= MAX_ID})
@@ -174,7 +186,10 @@ async def valid_filter(where: StatisticsFilter) -> StatisticsFilter:
     if where.energy_types is not None:
         if len(where.energy_types) > MAX_ENERGY_TYPES:
             raise ServiceError(
-                ErrorCode.TOO_MANY_ITEMS, f"at most {MAX_ENERGY_TYPES} energy types", "energyTypes"
+                ErrorCode.TOO_MANY_ITEMS,
+                "at most {MAX_ENERGY_TYPES} energy types",
+                "energyTypes",
+                params={"MAX_ENERGY_TYPES": MAX_ENERGY_TYPES},
             )
         types = sorted({t.strip() for t in where.energy_types})
         # object: tortoise types a flat values_list as tuples, though it holds the codes themselves.
@@ -183,6 +198,9 @@ async def valid_filter(where: StatisticsFilter) -> StatisticsFilter:
         )
         if unknown := [t for t in types if t not in known]:
             raise ServiceError(
-                ErrorCode.UNKNOWN_ENERGY_TYPE, f"unknown energy types: {', '.join(unknown)}", "energyTypes"
+                ErrorCode.UNKNOWN_ENERGY_TYPE,
+                "unknown energy types: {unknown}",
+                "energyTypes",
+                params={"unknown": ", ".join(unknown)},
             )
     return StatisticsFilter(start, end, region, industry, where.sector, ids, types)

@@ -75,8 +75,9 @@ def parse_share(value: Raw) -> Decimal:
     if not share.is_finite() or not 0 <= share <= MAX_SHARE or share != share.quantize(RATE_PLACES):
         raise ServiceError(
             ErrorCode.INVALID_DISCREPANCY_SHARE,
-            f"share is a number from 0 to {MAX_SHARE} with at most 4 decimals (0.05 = 5 %)",
+            "share is a number from 0 to {limit} with at most 4 decimals (0.05 = 5 %)",
             "share",
+            params={"limit": MAX_SHARE},
         )
     return share
 
@@ -93,7 +94,12 @@ async def discrepancies(
     differs from the effective one by more than `share` of it, in key order."""
     ratio = parse_share(share)
     if isinstance(first, bool) or not 0 <= first <= MAX_PAGE:
-        raise ServiceError(ErrorCode.INVALID_PAGINATION, f"first must be between 0 and {MAX_PAGE}", "first")
+        raise ServiceError(
+            ErrorCode.INVALID_PAGINATION,
+            "first must be between 0 and {limit}",
+            "first",
+            params={"limit": MAX_PAGE},
+        )
     query = await Query.of(actor, GROUPING, where)
     start = decode(after, query) if after is not None else None
     connection = connections.get("default")

@@ -102,7 +102,12 @@ async def stream(
 
 def _page_size(first: int, limit: int, field: str) -> int:
     if isinstance(first, bool) or not 0 <= first <= limit:
-        raise ServiceError(ErrorCode.INVALID_PAGINATION, f"{field} must be between 0 and {limit}", field)
+        raise ServiceError(
+            ErrorCode.INVALID_PAGINATION,
+            "{field} must be between 0 and {limit}",
+            field,
+            params={"field": field, "limit": limit},
+        )
     return first
 
 

@@ -65,7 +65,10 @@ async def csv_records(texts: AsyncIterator[str]) -> AsyncIterator[tuple[int, str
             yield row, line.removesuffix("\r")
         if len(buffer) > MAX_LINE:  # not a CSV of rows: refuse it before it fills the memory
             raise ServiceError(
-                ErrorCode.INVALID_ROW, f"line {row + 1} is longer than {MAX_LINE:,} characters", "file"
+                ErrorCode.INVALID_ROW,
+                "line {line} is longer than {MAX_LINE:,} characters",
+                "file",
+                params={"line": row + 1, "MAX_LINE": MAX_LINE},
             )
     if pending or buffer.strip():
         row += 1
@@ -76,8 +79,9 @@ def _check_open(pending: str, row: int) -> None:
     if len(pending) > MAX_LINE:
         raise ServiceError(
             ErrorCode.INVALID_ROW,
-            f"row {row}: a quoted cell is not closed within {MAX_LINE:,} characters",
+            "row {row}: a quoted cell is not closed within {MAX_LINE:,} characters",
             "file",
+            params={"row": row, "MAX_LINE": MAX_LINE},
         )
 
 
@@ -126,7 +130,12 @@ def header_columns(names: list[str], columns: tuple[str, ...]) -> list[str]:
     """The header's names, cleaned, once every one of `columns` is among them."""
     header = [name.strip().lower() for name in names]
     if missing := [c for c in columns if c not in header]:
-        raise ServiceError(ErrorCode.INVALID_ROW, f"line 1: missing columns {', '.join(missing)}", "file")
+        raise ServiceError(
+            ErrorCode.INVALID_ROW,
+            "line 1: missing columns {missing}",
+            "file",
+            params={"missing": ", ".join(missing)},
+        )
     return header
 
 

@@ -64,8 +64,9 @@ def declared(charset: str) -> str:
     except LookupError:
         raise ServiceError(
             ErrorCode.UNSUPPORTED_CHARSET,
-            f"the declared charset {charset!r} is not an encoding this server knows; send UTF-8 or GB18030",
+            "the declared charset {charset} is not an encoding this server knows; send UTF-8 or GB18030",
             "file",
+            params={"charset": repr(charset)},
         ) from None
 
 
@@ -136,9 +137,10 @@ class Decoder:
             line = lines + before.count("\n") + 1
             raise ServiceError(
                 ErrorCode.UNDECODABLE_FILE,
-                f"line {line} is not valid {self.encoding} (byte {error.object[error.start]:#04x}); "
+                "line {line} is not valid {encoding} (byte {byte}); "
                 "save the file as CSV UTF-8, or as CSV in GB18030/GBK, or declare its charset",
                 "file",
+                params={"line": line, "encoding": self.encoding, "byte": f"{error.object[error.start]:#04x}"},
             ) from None
 
 

@@ -49,8 +49,9 @@ async def spool(chunks: AsyncIterator[bytes], limits: Limits) -> IO[bytes]:
             if size > limits.max_bytes:
                 raise ServiceError(
                     ErrorCode.DOCUMENT_TOO_LARGE,
-                    f"a workbook may have at most {limits.max_bytes:,} bytes; send a CSV file for more",
+                    "a workbook may have at most {limit:,} bytes; send a CSV file for more",
                     "file",
+                    params={"limit": limits.max_bytes},
                 )
             file.write(chunk)
     except BaseException:

@@ -206,7 +206,7 @@ async def test_bad_rows_are_reported_with_their_line_numbers_and_nothing_is_writ
         (8, "INVALID_PERIOD", "period"),
         (9, "INVALID_SOURCE", "source"),
     ]
-    assert report["errors"][2]["message"] == "repeats line 2"
+    assert report["errors"][2]["message"] == "与第 2 行重复"
 
 
 async def test_with_partial_the_good_rows_are_written(
@@ -234,7 +234,7 @@ async def test_a_file_without_the_columns_is_refused_with_a_coded_error(
         )
     assert response.status_code == 400
     assert (response.json()["code"], response.json()["field"]) == ("INVALID_ROW", "file")
-    assert "line 1: missing columns" in response.json()["message"]
+    assert response.json()["message"].startswith("第 1 行：缺少列 ")
 
 
 async def test_a_file_from_excel_with_a_bom_and_chinese_units_is_read(

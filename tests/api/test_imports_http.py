@@ -89,7 +89,7 @@ async def test_a_50000_row_file_streams_in_bounded_memory_and_is_all_or_nothing(
                 "line": 50_001,
                 "code": "NEGATIVE_QUANTITY",
                 "field": "quantity",
-                "message": "quantity must not be negative",
+                "message": "quantity 不能为负",
             }
         ],
     }
@@ -130,7 +130,24 @@ async def test_a_bad_row_is_reported_with_its_line_number_and_reason(
         (6, "DUPLICATE_ROW", None),
         (7, "NOT_FOUND", "credit_code"),
     ]
-    assert report["errors"][2]["message"] == "repeats line 2"
+    assert [e["message"] for e in report["errors"]] == [
+        "quantity 'lots' 不是数字",
+        "未知产品 'WIDGETS'",
+        "与第 2 行重复",
+        "您的管辖范围内没有企业 91440113MA0000000X",
+    ]
+
+
+async def test_a_report_asked_for_in_english_is_in_english(
+    http: httpx.AsyncClient, world: World, regulator: Actor
+) -> None:
+    code = (await world.enterprise("440113")).credit_code
+    body = text(f"{code},2023,ENERGY,DIESEL,10,t,", f"{code},2023,ENERGY,DIESEL,12,t,")
+    response = await http.post(URL, content=body, headers={**CSV, **auth(regulator), "accept-language": "en"})
+    assert response.status_code == 422
+    assert [(e["line"], e["code"], e["message"]) for e in response.json()["errors"]] == [
+        (3, "DUPLICATE_ROW", "repeats line 2")
+    ]
 
 
 async def test_with_partial_the_good_rows_are_written(
@@ -182,7 +199,7 @@ async def test_a_file_without_the_columns_is_refused_with_a_coded_error(
         response = await post(http, text(f"{code},2023,EMISSIONS,,700,t", header=header), regulator)
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_ROW" and response.json()["field"] == "file"
-    assert "line 1: missing columns" in response.json()["message"]
+    assert response.json()["message"].startswith("第 1 行：缺少列 ")
 
 
 async def test_an_enterprise_user_imports_only_its_own_rows(http: httpx.AsyncClient, world: World) -> None:

@@ -77,3 +77,31 @@ def test_an_unknown_log_format_is_refused_by_name(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CCMS_LOG_FORMAT", "xml")
     with pytest.raises(ValueError, match="CCMS_LOG_FORMAT must be one of json, text, not 'xml'"):
         Settings.from_env()
+
+
+def test_chinese_and_beijing_time_are_the_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("CCMS_LANGUAGE", "CCMS_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CCMS_VAR_DIR", str(tmp_path))
+    settings = Settings.from_env()
+    assert (settings.language, settings.timezone) == ("zh-CN", "Asia/Shanghai")
+
+
+def test_the_language_and_the_zone_can_be_chosen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CCMS_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CCMS_LANGUAGE", "en-GB")
+    monkeypatch.setenv("CCMS_TIMEZONE", "Asia/Hong_Kong")
+    settings = Settings.from_env()
+    assert (settings.language, settings.timezone) == ("en", "Asia/Hong_Kong")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("CCMS_LANGUAGE", "fr"), ("CCMS_TIMEZONE", "Beijing"), ("CCMS_TIMEZONE", "../etc")]
+)
+def test_an_unknown_language_or_zone_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str
+) -> None:
+    monkeypatch.setenv("CCMS_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env()

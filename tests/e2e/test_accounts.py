@@ -242,7 +242,7 @@ async def test_wrong_passwords_back_off_then_lock_across_processes_alike_for_unk
             assert codes == ["INVALID_CREDENTIALS"] * 3
             held = (await other.login(name, "wrong password"))["errors"][0]
             assert held["code"] == "TOO_MANY_ATTEMPTS" and held["retryAfterSeconds"] == 1, held
-            assert "1 s" in held["message"]
+            assert held["message"] == "登录失败次数过多：请在 1 秒后重试"
             for wait in (1, 2):  # the 4th and 5th failures, each after its wait
                 await asyncio.sleep(wait + 0.1)
                 assert (await other.login(name, "wrong password"))["errors"][0][

@@ -209,7 +209,7 @@ async def test_a_document_downloads_only_within_the_viewers_scope(
         else:
             assert (response.status_code, response.json()) == (
                 404,
-                {"code": "NOT_FOUND", "message": "Document not found"},
+                {"code": "NOT_FOUND", "message": "未找到文件"},
             )
             seen[name] = "-"
     assert seen == dict(zip(VIEWERS, expected, strict=True))

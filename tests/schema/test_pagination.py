@@ -164,10 +164,17 @@ LISTS = {"enterprises": ENTERPRISES, "notices": NOTICES, "messages": MESSAGES}
 async def test_a_page_size_outside_0_to_100_is_refused(
     gql: GraphQLClient, world: World, connection: str, first: int
 ) -> None:
-    result = await gql(LISTS[connection], {"first": first, "unread": False}, actor=await world.admin())
-    error = top_level_error(result)
+    admin = await world.admin()
+    error = top_level_error(await gql(LISTS[connection], {"first": first, "unread": False}, actor=admin))
     assert error["extensions"] == {"code": "INVALID_PAGINATION"}
-    assert error["message"] == "first must be between 0 and 100"
+    assert error["message"] == "first 须在 0 到 100 之间"
+    english = top_level_error(
+        await gql(LISTS[connection], {"first": first, "unread": False}, actor=admin, language="en")
+    )
+    assert (english["extensions"], english["message"]) == (
+        error["extensions"],
+        "first must be between 0 and 100",
+    )
 
 
 def encoded(text: str) -> str:
@@ -192,4 +199,4 @@ async def test_a_cursor_the_server_did_not_issue_is_refused(
 ) -> None:
     result = await gql(LISTS[connection], {"after": cursor, "unread": False}, actor=await world.admin())
     error = top_level_error(result)
-    assert (error["extensions"], error["message"]) == ({"code": "INVALID_CURSOR"}, "Invalid cursor")
+    assert (error["extensions"], error["message"]) == ({"code": "INVALID_CURSOR"}, "游标无效")

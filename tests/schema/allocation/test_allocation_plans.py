@@ -196,7 +196,7 @@ async def test_committing_writes_the_allowances_and_tells_each_enterprise(
     inbox = await gql("{ messages { edges { node { kind title body } } } }", actor=region.member)
     [message] = [edge["node"] for edge in inbox["data"]["messages"]["edges"]]
     assert message["kind"] == "ALLOWANCE" and "配额通告" in message["title"]
-    assert "1100 tCO2" in message["body"]
+    assert "1100 吨二氧化碳" in message["body"]
     assert await Message.filter(kind=MessageKind.ALLOWANCE).count() == 2
     assert not await Message.filter(enterprise_id=region.c.id).exists()
     event = await AuditEvent.get(action="allocation.plan_committed")

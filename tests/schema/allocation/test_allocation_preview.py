@@ -287,14 +287,16 @@ async def test_every_bad_line_of_an_uploaded_table_is_reported_with_its_number(
             actor=region.regulator,
         )
     errors = result["data"]["previewAllocation"]["errors"]
-    assert [(e["code"], e["field"], e["message"].split(":")[0]) for e in errors] == [
-        ("INVALID_QUANTITY", "directCsv", "line 3"),
-        ("DUPLICATE_ENTERPRISE", "directCsv", "line 4"),
-        ("NOT_FOUND", "directCsv", "line 5"),
-        ("INVALID_ROW", "directCsv", "line 6"),
-        ("NEGATIVE_QUANTITY", "directCsv", "line 7"),
+    assert [(e["code"], e["field"], e["message"].split("：")[0]) for e in errors] == [
+        ("INVALID_QUANTITY", "directCsv", "第 3 行"),
+        ("DUPLICATE_ENTERPRISE", "directCsv", "第 4 行"),
+        ("NOT_FOUND", "directCsv", "第 5 行"),
+        ("INVALID_ROW", "directCsv", "第 6 行"),
+        ("NEGATIVE_QUANTITY", "directCsv", "第 7 行"),
     ]
-    assert "repeats line 2" in errors[1]["message"]
+    # Each line's own reason, in the reader's language too.
+    assert errors[1]["message"] == f"第 4 行：{region.a.credit_code} 与第 2 行重复"
+    assert errors[4]["message"] == "第 7 行：amount 不能为负"
 
 
 async def test_a_regulator_allocates_only_in_its_region(gql: GraphQLClient, region: Region) -> None:

@@ -4,7 +4,7 @@ GraphQL multipart upload."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +146,24 @@ async def test_the_deadline_is_an_instant_whatever_offset_it_was_given_in(
         ("n.pdf", PDF, "application/pdf"),
         deadline=beijing.isoformat(),
     )
-    deadline = datetime.fromisoformat(succeeded(result, "issueNotice")["notice"]["deadline"])
-    assert deadline == instant and deadline.utcoffset() == timedelta(0)
+    text = succeeded(result, "issueNotice")["notice"]["deadline"]
+    # The same instant, and in the configured zone's offset (Asia/Shanghai): as it was sent.
+    assert datetime.fromisoformat(text) == instant and text == beijing.isoformat()
+
+
+async def test_a_deadline_sent_in_utc_comes_back_in_beijing_time(
+    gql: GraphQLClient, setting: Setting
+) -> None:
+    instant = datetime(2027, 12, 31, 15, 59, 59, tzinfo=UTC)
+    result = await issue(
+        gql,
+        setting.regulator,
+        setting.enterprise.id,
+        ("n.pdf", PDF, "application/pdf"),
+        deadline=instant.isoformat(),
+    )
+    notice = succeeded(result, "issueNotice")["notice"]
+    assert notice["deadline"] == "2027-12-31T23:59:59+08:00"
 
 
 async def test_the_offset_cap_and_banking_can_be_chosen(gql: GraphQLClient, setting: Setting) -> None:

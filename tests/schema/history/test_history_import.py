@@ -121,7 +121,7 @@ async def test_a_repeated_row_is_a_duplicate_of_the_first(gql: GraphQLClient, re
     rows = [row(code), row(code, item="ELECTRICITY", unit="MWh"), row(code, quantity="7")]
     body = payload(await gql(IMPORT, {"rows": rows}, actor=region.regulator), "importHistoricalData")
     assert [(e["line"], e["code"], e["message"]) for e in body["rowErrors"]] == [
-        (3, "DUPLICATE_ROW", "repeats line 1")
+        (3, "DUPLICATE_ROW", "与第 1 行重复")
     ]
     assert not await HistoricalEnergy.exists()
 

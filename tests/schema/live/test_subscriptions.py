@@ -441,6 +441,30 @@ async def test_an_enterprise_receives_its_new_inbox_messages_and_no_one_elses(
     assert seen[1:] == [[], []]
 
 
+async def test_each_connection_receives_the_messages_in_its_own_language(
+    app: Starlette, hub: MemoryHub, region: Region
+) -> None:
+    async with (
+        connected(app, region.member) as chinese,
+        connected(app, region.member, language="en-US") as english,
+    ):
+        for live in (chinese, english):
+            await live.subscribe(MESSAGES)
+        cycle = await region.issue()
+        await cycle.acknowledge()
+        await cycle.review(await cycle.submit(), Action.REJECT, "seal missing")
+        seen = await drain(hub, chinese, english)
+    year = cycle.notice.year
+    assert [(m["kind"], m["title"]) for m in seen[0] if m["kind"] != "NOTICE"] == [
+        ("ALLOWANCE", f"{year} 年度配额通告"),
+        ("REVIEW_RESULT", f"{year} 年度履约申请未通过"),
+    ]
+    assert [(m["kind"], m["title"]) for m in seen[1] if m["kind"] != "NOTICE"] == [
+        ("ALLOWANCE", f"{year} allowance"),
+        ("REVIEW_RESULT", f"{year}: application rejected"),
+    ]
+
+
 async def test_regulators_of_the_region_receive_the_alarm_message_and_the_enterprise_does_not(
     app: Starlette, hub: MemoryHub, region: Region
 ) -> None:
@@ -548,7 +572,7 @@ async def test_a_subscriber_that_falls_behind_is_dropped_with_subscriber_too_slo
                 "data": None,
                 "errors": [
                     {
-                        "message": "subscriber fell behind; reconnect and refetch",
+                        "message": "订阅跟不上事件，已被终止：请重新订阅并刷新数据",
                         "extensions": {"code": "SUBSCRIBER_TOO_SLOW"},
                     }
                 ],

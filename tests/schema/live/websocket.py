@@ -206,10 +206,12 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def connected(app: Starlette, actor: Actor) -> AsyncIterator[Live]:
-    """A connection acknowledged for `actor`, whose token travels in connection_init."""
+async def connected(app: Starlette, actor: Actor, language: str | None = None) -> AsyncIterator[Live]:
+    """A connection acknowledged for `actor`, whose token travels in connection_init (with the
+    `language` of its texts, when given)."""
     async with opened(app) as socket:
-        await socket.send({"type": "connection_init", "payload": bearer(actor)})
+        payload = bearer(actor) | ({"language": language} if language else {})
+        await socket.send({"type": "connection_init", "payload": payload})
         ack = await socket.receive()
         assert ack == {"type": "connection_ack", "payload": {"user": actor.username}}, ack
         yield Live(app, socket)

@@ -25,6 +25,7 @@ from models import (
 from services.access import Actor
 from services.allocation import plans
 from services.allocation.rules import Parameters, Scope
+from services.compliance import inbox
 from services.compliance.allowances import set_initial_allowance
 from services.compliance.documents import FileStore
 from services.errors import ErrorCode
@@ -192,14 +193,18 @@ async def test_committing_writes_the_allowances_sends_messages_and_freezes_the_p
     assert [(m.enterprise_id, m.title, m.body) for m in messages] == [
         (
             setting.a.id,
-            "2025 年度配额通告 / 2025 allowance",
-            f"Your initial allowance for 2025 is 2000 tCO2 (allocation plan {plan.id}).",
+            "2025 年度配额通告",
+            f"贵单位 2025 年度的初始配额为 2000 吨二氧化碳（配额分配方案 {plan.id}）。",
         ),
         (
             setting.b.id,
-            "2025 年度配额通告 / 2025 allowance",
-            f"Your initial allowance for 2025 is 1000 tCO2 (allocation plan {plan.id}).",
+            "2025 年度配额通告",
+            f"贵单位 2025 年度的初始配额为 1000 吨二氧化碳（配额分配方案 {plan.id}）。",
         ),
+    ]
+    assert [inbox.body_of(m, "en") for m in messages] == [
+        f"Your initial allowance for 2025 is {amount} tCO2 (allocation plan {plan.id})."
+        for amount in (2000, 1000)
     ]
     event = await AuditEvent.get(action="allocation.plan_committed")
     assert (event.entity_id, event.reason, event.data) == (

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import Alarm, AlarmKind, AlarmStatus, AuditEvent, Message, MessageKind, NoticeStatus
-from services.compliance import alarms
 from services.compliance.alarms import AlarmFilter, alarms_for, check_acknowledgement, resolve_alarm
 from services.errors import ErrorCode
+from services.i18n import en, zh_cn
 from tests.conftest import World
 from tests.services.conftest import Job
 from tests.services.cycle import Cycle, fails_with, unchanged
@@ -248,5 +248,7 @@ async def test_enterprises_and_admins_may_not_resolve_alarms(cycle: Cycle, world
     assert (await Alarm.get(id=alarm.id)).status == AlarmStatus.OPEN
 
 
-async def test_the_titles_name_each_kind_of_alarm() -> None:
-    assert set(alarms.TITLES) == set(AlarmKind)
+async def test_each_kind_of_alarm_has_its_words_in_both_languages() -> None:
+    for catalog in (zh_cn, en):
+        for kind in AlarmKind:
+            assert catalog.TEXTS[f"alarm.{kind.value}.title"] and catalog.TEXTS[f"alarm.{kind.value}.body"]

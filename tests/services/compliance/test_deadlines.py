@@ -20,11 +20,12 @@ from models import (
     Reminder,
     ReminderKind,
 )
-from services.compliance import notices
+from services.compliance import inbox, notices
 from services.compliance.deadlines import mark_overdue, remind, reminder_due
 from services.compliance.workflow import Action
 from services.errors import ErrorCode
 from services.live.events import Event, EventType
+from tests.beijing import BEIJING, beijing
 from tests.services.conftest import Job
 from tests.services.cycle import Cycle, fails_with, unchanged
 
@@ -174,7 +175,18 @@ async def test_a_reminder_is_sent_once(
     assert reminder.kind == kind
     [message] = await Message.filter(kind=MessageKind.DEADLINE_REMINDER)
     assert (message.enterprise_id, message.notice_id) == (cycle.enterprise.id, cycle.notice.id)
-    assert f"{days} day" in message.title
+    year, deadline = cycle.notice.year, cycle.notice.deadline
+    # Stored in the configured language (zh-CN), with the deadline in Beijing time...
+    assert (message.title, message.body) == (
+        f"{year} 年度履约截止提醒：还有 {days} 天",
+        f"履约截止时间为 {beijing(deadline)}。",
+    )
+    # ...and as key and parameters, so an English reader reads it in English.
+    local = deadline.astimezone(BEIJING)
+    assert (inbox.title_of(message, "en"), inbox.body_of(message, "en")) == (
+        f"{year}: {days} day(s) to the deadline",
+        f"The compliance deadline is {local.day} {local:%b} {local.year} {local:%H:%M} (Beijing time).",
+    )
     assert [(e.type, e.data["messageId"]) for e in published] == [(EventType.MESSAGE_CREATED, message.id)]
 
 

@@ -13,6 +13,9 @@ from services.errors import ErrorCode
 from tests.conftest import World
 from tests.services.cycle import Cycle, fails_with
 
+# Any catalog text will do: these tests are about whose inbox it lands in.
+LATE = inbox.Text("overdue", {"year": 2026, "deadline": "2026-12-31"})
+
 
 async def test_the_timeline_lists_every_step_of_a_notice_in_order(cycle: Cycle, world: World) -> None:
     first = await cycle.under_review(verified_emissions=1200, offsets=0, purchased_allowances=0)
@@ -68,13 +71,13 @@ async def test_an_enterprise_reads_only_its_own_inbox(cycle: Cycle, world: World
 
 
 async def test_admins_have_no_inbox(cycle: Cycle, world: World) -> None:
-    await inbox.post_to_regulators("440113", MessageKind.ALARM, "Alarm", "Late", cycle.notice.id)
+    await inbox.post_to_regulators("440113", MessageKind.ALARM, LATE, cycle.notice.id)
     assert await inbox.messages_for(await world.admin()).count() == 0
 
 
 async def test_a_regulator_reads_the_regulator_messages_of_its_region(cycle: Cycle, world: World) -> None:
-    here = await inbox.post_to_regulators("440113", MessageKind.ALARM, "Guangzhou", "Late", cycle.notice.id)
-    await inbox.post_to_regulators("110105", MessageKind.ALARM, "Beijing", "Late")
+    here = await inbox.post_to_regulators("440113", MessageKind.ALARM, LATE, cycle.notice.id)
+    await inbox.post_to_regulators("110105", MessageKind.ALARM, LATE)
 
     assert [m.id for m in await inbox.messages_for(cycle.regulator)] == [here.id]
     assert [m.id for m in await inbox.messages_for(await world.regulator("4401"))] == [here.id]
@@ -91,15 +94,14 @@ async def test_a_national_regulator_reads_every_regions_regulator_messages(
     cycle: Cycle, world: World
 ) -> None:
     sent = [
-        await inbox.post_to_regulators(region, MessageKind.ALARM, "Alarm", "Late")
-        for region in ("440113", "110105")
+        await inbox.post_to_regulators(region, MessageKind.ALARM, LATE) for region in ("440113", "110105")
     ]
     national = await world.regulator("")
     assert sorted(m.id for m in await inbox.messages_for(national)) == [m.id for m in sent]
 
 
 async def test_an_enterprise_never_reads_regulator_messages(cycle: Cycle) -> None:
-    alarm = await inbox.post_to_regulators("440113", MessageKind.ALARM, "Alarm", "Late", cycle.notice.id)
+    alarm = await inbox.post_to_regulators("440113", MessageKind.ALARM, LATE, cycle.notice.id)
     assert alarm.id not in {m.id for m in await inbox.messages_for(cycle.member)}
 
 
@@ -145,8 +147,8 @@ async def test_unknown_and_out_of_range_ids_are_ignored(cycle: Cycle) -> None:
 async def test_a_regulator_marks_its_regions_messages_read_for_its_colleagues(
     cycle: Cycle, world: World
 ) -> None:
-    here = await inbox.post_to_regulators("440113", MessageKind.ALARM, "Guangzhou", "Late")
-    beijing = await inbox.post_to_regulators("110105", MessageKind.ALARM, "Beijing", "Late")
+    here = await inbox.post_to_regulators("440113", MessageKind.ALARM, LATE)
+    beijing = await inbox.post_to_regulators("110105", MessageKind.ALARM, LATE)
     enterprise_ids = [m.id for m in await inbox.messages_for(cycle.member)]
 
     marked = await inbox.mark_read(cycle.regulator, [here.id, beijing.id, *enterprise_ids])
@@ -157,7 +159,7 @@ async def test_a_regulator_marks_its_regions_messages_read_for_its_colleagues(
 
 
 async def test_admins_may_not_mark_messages_read(cycle: Cycle, world: World) -> None:
-    await inbox.post_to_regulators("440113", MessageKind.ALARM, "Alarm", "Late")
+    await inbox.post_to_regulators("440113", MessageKind.ALARM, LATE)
     ids = [m.id for m in await Message.all()]
     with fails_with(ErrorCode.PERMISSION_DENIED):
         await inbox.mark_read(await world.admin(), ids)

@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from models import AuditEvent, Document, Enterprise, Message, MessageKind, Notice, NoticeStatus
 from services.access import Actor
+from services.compliance import inbox
 from services.compliance.documents import FileStore
 from services.compliance.notices import (
     MAX_ACK_WINDOW_HOURS,
@@ -24,6 +25,7 @@ from services.compliance.notices import (
 )
 from services.compliance.workflow import Action
 from services.errors import ErrorCode
+from tests.beijing import beijing
 from tests.conftest import PDF, PNG, Upload, World, in_days, pdf
 from tests.services.cycle import Cycle, fails_with, issue, unchanged
 
@@ -89,7 +91,8 @@ async def test_issuing_posts_the_allowance_and_the_notice_to_the_enterprise_inbo
         (MessageKind.ALLOWANCE, notice.id, None),
         (MessageKind.NOTICE, notice.id, None),
     ]
-    assert "1000 tCO2" in messages[0].body
+    assert messages[0].body == f"贵单位 {notice.year} 年度的初始配额为 1000 吨二氧化碳。"
+    assert inbox.body_of(messages[0], "en") == f"Your initial allowance for {notice.year} is 1000 tCO2."
     assert (messages[1].title, messages[1].body) == ("Please comply", "Details inside")
 
 
@@ -282,7 +285,7 @@ async def test_extending_moves_the_deadline_tells_the_enterprise_and_is_audited(
     assert (notice.deadline, notice.status, notice.version) == (new, NoticeStatus.ISSUED, 2)
     message = await Message.get(kind=MessageKind.DEADLINE_EXTENDED)
     assert (message.enterprise_id, message.notice_id) == (cycle.enterprise.id, notice.id)
-    assert "Typhoon closed the offices" in message.body and new.isoformat() in message.body
+    assert message.body == f"新的截止时间：{beijing(new)}。原因：Typhoon closed the offices"
     event = await AuditEvent.get(action="notice.deadline_extended")
     assert (event.actor_id, event.notice_id, event.reason) == (
         cycle.regulator.user_id,

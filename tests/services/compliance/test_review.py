@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Application, ApplicationStatus, AuditEvent, Message, MessageKind, NoticeStatus
+from services.compliance import inbox
 from services.compliance.workflow import Action
 from services.errors import ErrorCode
 from tests.conftest import World
@@ -45,7 +46,8 @@ async def test_approval_is_audited_and_reported_to_the_enterprise(cycle: Cycle) 
     assert event.data == {"balance": 5}
     message = await Message.get(kind=MessageKind.REVIEW_RESULT)
     assert (message.enterprise_id, message.notice_id) == (cycle.enterprise.id, cycle.notice.id)
-    assert "已通过" in message.title and "approved" in message.title
+    assert message.title == f"{cycle.notice.year} 年度履约申请已通过"
+    assert inbox.title_of(message, "en") == f"{cycle.notice.year}: application approved"
 
 
 async def test_rejection_sends_the_reason_to_the_enterprise(cycle: Cycle) -> None:
@@ -58,7 +60,8 @@ async def test_rejection_sends_the_reason_to_the_enterprise(cycle: Cycle) -> Non
     assert (await cycle.reload()).status == NoticeStatus.REJECTED
     message = await Message.get(kind=MessageKind.REVIEW_RESULT)
     assert message.body == "The verifier's seal is missing"
-    assert "未通过" in message.title and "rejected" in message.title
+    assert message.title == f"{cycle.notice.year} 年度履约申请未通过"
+    assert inbox.title_of(message, "en") == f"{cycle.notice.year}: application rejected"
     event = await AuditEvent.get(action="application.rejected")
     assert (event.from_status, event.to_status, event.reason) == (
         "UNDER_REVIEW",

@@ -20,6 +20,7 @@ from models import Alarm, Enterprise, WebhookDelivery
 from services.compliance import alarms
 from services.live import webhooks
 from services.live.webhooks import SIGNATURE_HEADER, WebhookConfig, deliver, sign
+from tests.beijing import BEIJING, beijing
 from tests.services.conftest import Job
 from tests.services.cycle import Cycle
 
@@ -118,9 +119,13 @@ async def test_an_alarm_is_posted_as_signed_json(cycle: Cycle, receiver: Receive
             "creditCode": cycle.enterprise.credit_code,
             "regionCode": "440113",
         },
-        "dueAt": alarm.due_at.isoformat(),
-        "raisedAt": alarm.raised_at.isoformat(),
+        "dueAt": alarm.due_at.astimezone(BEIJING).isoformat(),
+        "raisedAt": alarm.raised_at.astimezone(BEIJING).isoformat(),
+        "language": "zh-CN",
+        "title": "履约通知书未按时确认",
+        "text": f"广州第一电厂（{cycle.enterprise.credit_code}），{cycle.notice.year} 年度：应于 {beijing(alarm.due_at)} 前确认收到",
     }
+    assert request.body.decode().count("+08:00") == 2
     assert "广州第一电厂".encode() in request.body  # UTF-8, not \\u escapes
     expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
     assert request.headers[SIGNATURE_HEADER.lower()] == expected == sign(request.body, SECRET)

@@ -1,5 +1,6 @@
-// Error texts come from the error code, in the user's language; the server's English message
-// is for developers and logs. One message per ErrorCode lives in i18n/errors.*.ts.
+// Error texts come from the error code, in the user's language, so a form can say it in its own
+// words; the server's message (in the language the console sends) serves other clients and logs.
+// One message per ErrorCode lives in i18n/errors.*.ts.
 import type { CombinedError } from '@urql/core'
 import { useI18n } from 'vue-i18n'
 

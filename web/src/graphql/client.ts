@@ -1,9 +1,13 @@
 // The one GraphQL client: queries and mutations over HTTP with the bearer token, subscriptions
 // over graphql-ws with the token in connection_init (browsers cannot set WebSocket headers).
+// Both carry the console's language (Accept-Language; `language` in connection_init), so the
+// server's messages and error texts come in the language the user chose.
 import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from '@urql/core'
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws'
+import { watch } from 'vue'
 
 import { refetchVisible } from '@/composables/live'
+import { i18n, type Language } from '@/i18n'
 
 export interface Connection {
   client: Client
@@ -32,11 +36,20 @@ export interface SessionHandlers {
   onPasswordChangeRequired: () => void
 }
 
+export function requestHeaders(token: string | null, language: Language): Record<string, string> {
+  return { 'accept-language': language, ...(token ? { authorization: `Bearer ${token}` } : {}) }
+}
+
+export function connectionParams(token: string | null, language: Language): Record<string, string> {
+  return { language, ...(token ? { authorization: `Bearer ${token}` } : {}) }
+}
+
 export function connect(token: string | null, handlers: SessionHandlers): Connection {
   const { protocol, host } = window.location
+  const language = (): Language => i18n.global.locale.value
   const ws = createWsClient({
     url: `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/graphql`,
-    connectionParams: () => (token ? { authorization: `Bearer ${token}` } : {}),
+    connectionParams: () => connectionParams(token, language()),
     // Keep trying: a server restart or a network blip must not end live updates for good.
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
@@ -53,7 +66,7 @@ export function connect(token: string | null, handlers: SessionHandlers): Connec
   const client = new Client({
     url: '/graphql',
     requestPolicy: 'cache-and-network',
-    fetchOptions: (): RequestInit => ({ headers: token ? { authorization: `Bearer ${token}` } : {} }),
+    fetchOptions: (): RequestInit => ({ headers: requestHeaders(token, language()) }),
     exchanges: [
       mapExchange({
         onError(error) {
@@ -75,6 +88,12 @@ export function connect(token: string | null, handlers: SessionHandlers): Connec
         },
       }),
     ],
+  })
+  // A switch of language: the socket reconnects with the new `language` (a terminated socket is
+  // retried, and a retry refetches what is on screen), and the screens reload their texts.
+  watch(i18n.global.locale, () => {
+    ws.terminate()
+    refetchVisible()
   })
   return { client, ws }
 }
