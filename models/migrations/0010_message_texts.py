@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_account_lifecycle')]
+    dependencies = [('models', '0009_source_precedence')]
 
     initial = False
 
