@@ -57,6 +57,9 @@ class Settings:
     signin_address_factor: int = 10
     password_hash_threads: int = 2
     session_check_seconds: float = 30.0
+    # How many consecutive years one body may verify the same enterprise before another must
+    # (a rotation rule some provinces apply); 0 turns the rule off.
+    verification_max_consecutive_years: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -116,6 +119,9 @@ class Settings:
             # At least 1 s: each check is a query per open WebSocket.
             session_check_seconds=max(
                 1.0, float(os.environ.get("CCMS_SESSION_CHECK_SECONDS") or cls.session_check_seconds)
+            ),
+            verification_max_consecutive_years=max(
+                0, _int("CCMS_VERIFICATION_MAX_CONSECUTIVE_YEARS", cls.verification_max_consecutive_years)
             ),
         )
 

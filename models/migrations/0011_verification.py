@@ -7,6 +7,20 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.migrations.constraints import UniqueConstraint
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
+from tortoise.migrations.schema_generator.state_apps import StateApps
+
+
+# SQLite cannot drop NOT NULL from alarms.notice_id: Tortoise 1.1.9 rebuilds the table, and the
+# rebuilt table loses the (notice, kind) unique key and the (status, raised_at) index. Put them
+# back under their old names: the unique key is what makes an alarm raised exactly once.
+async def restore_alarm_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
+    if schema_editor.client.capabilities.dialect != "sqlite":
+        return
+    await schema_editor.client.execute_script(
+        'CREATE UNIQUE INDEX IF NOT EXISTS "uid_alarms_notice__b35a43" ON "alarms" ("notice_id", "kind");'
+        'CREATE INDEX IF NOT EXISTS "idx_alarms_status_af1155" ON "alarms" ("status", "raised_at");'
+    )
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0008_account_lifecycle')]
@@ -165,4 +179,5 @@ class Migration(migrations.Migration):
             name='verification_body',
             field=fields.ForeignKeyField('models.VerificationBody', source_field='verification_body_id', null=True, db_constraint=True, to_field='id', related_name='users', on_delete=OnDelete.RESTRICT),
         ),
+        ops.RunPython(restore_alarm_keys, ops.RunPython.noop),
     ]

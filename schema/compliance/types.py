@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +12,9 @@ from schema.enterprises.types import Enterprise
 from schema.enums import ApplicationStatus, MessageKind, NoticeAction, NoticeStatus
 from schema.scalars import Ratio, Tonnes
 from services.compliance import workflow
+
+if TYPE_CHECKING:
+    from schema.verification.types import VerificationConclusion
 
 
 @strawberry.type(
@@ -90,6 +94,18 @@ class Application:
     async def report(self, root: strawberry.Parent[models.Application], info: Info) -> models.Document:
         return await info.context.loaders.document_by_id.load(root.report_id)
 
+    @strawberry.field(
+        description="The verifier's conclusion the verified emissions and report were taken from; null "
+        "when the enterprise stated them (a notice not requiring verification).",
+        graphql_type=Annotated["VerificationConclusion", strawberry.lazy("schema.verification.types")] | None,
+    )
+    async def conclusion(
+        self, root: strawberry.Parent[models.Application], info: Info
+    ) -> models.VerificationConclusion | None:
+        if root.conclusion_id is None:
+            return None
+        return await info.context.loaders.conclusion_by_id.load(root.conclusion_id)
+
     @strawberry.field(description="The notice applied against.", graphql_type="Notice")
     async def notice(self, root: strawberry.Parent[models.Application], info: Info) -> models.Notice:
         return await info.context.loaders.notice_by_id.load(root.notice_id)
@@ -109,6 +125,9 @@ class Notice:
         description="Largest share of verified emissions offsets may cover."
     )
     allow_banking: bool = strawberry.field(description="Whether a surplus may carry over to later years.")
+    require_verification: bool = strawberry.field(
+        description="Whether an application needs a verifier's conclusion for the enterprise-year."
+    )
     title: str = strawberry.field(description="Title of the notice.")
     body: str = strawberry.field(description="Text of the notice.")
     issued_at: datetime = strawberry.field(description="When it was issued.")
@@ -184,6 +203,10 @@ class Message:
     def is_type_of(cls, obj: object, info: Info) -> bool:
         # Resolvers return Tortoise rows; unions need to know which GraphQL type a row is.
         return isinstance(obj, models.Message | cls)
+
+    @strawberry.field(description="The verification it concerns, if any.")
+    def verification_id(self, root: strawberry.Parent[models.Message]) -> strawberry.ID | None:
+        return strawberry.ID(str(root.verification_id)) if root.verification_id else None
 
     @strawberry.field(description="The notice it concerns.", graphql_type=Notice | None)
     async def notice(self, root: strawberry.Parent[models.Message], info: Info) -> models.Notice | None:
