@@ -155,9 +155,11 @@ class VerificationConclusion(Model):
     )
     issued_by_id: int
     issued_at = fields.DatetimeField()
-    # The conclusion this one corrects, and why
+    # The conclusion this one corrects, and why. NO ACTION, checked at the end of a statement,
+    # rather than RESTRICT, checked per row: a chain of corrections can then be removed by one
+    # DELETE (conclusions are never deleted by the application, only by a test's cleanup).
     supersedes: fields.ForeignKeyNullableRelation[VerificationConclusion] = fields.ForeignKeyField(
-        "models.VerificationConclusion", null=True, related_name=False, on_delete=fields.RESTRICT
+        "models.VerificationConclusion", null=True, related_name=False, on_delete=fields.NO_ACTION
     )
     supersedes_id: int | None
     correction_reason = fields.TextField(null=True)

@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('report_sha256', fields.CharField(max_length=64)),
                 ('issued_by', fields.ForeignKeyField('models.User', source_field='issued_by_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
                 ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('supersedes', fields.ForeignKeyField('models.VerificationConclusion', source_field='supersedes_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
+                ('supersedes', fields.ForeignKeyField('models.VerificationConclusion', source_field='supersedes_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.NO_ACTION)),
                 ('correction_reason', fields.TextField(null=True, unique=False)),
                 ('sequence', fields.IntField()),
             ],
