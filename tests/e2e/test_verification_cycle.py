@@ -163,7 +163,7 @@ def test_the_three_party_cycle_ends_in_an_approved_application_traced_to_the_ver
     reported = _report(api, member, vid, 1100, EMISSIONS_PDF)
     assert (reported["status"], reported["reportedEmissions"], reported["computedEmissions"]) == (
         "REPORT_SUBMITTED",
-        "1100",
+        1100,
         "0",
     )
     assert reported["emissionsDifference"] == "1100"
@@ -195,7 +195,7 @@ def test_the_three_party_cycle_ends_in_an_approved_application_traced_to_the_ver
         token=verifier,
     )["conclusion"]
     assert conclusion["reportSha256"] == hashlib.sha256(CONCLUSION_PDF).hexdigest()
-    assert (conclusion["verifiedEmissions"], conclusion["issuedBy"]) == ("1120", "e2e_verifier")
+    assert (conclusion["verifiedEmissions"], conclusion["issuedBy"]) == (1120, "e2e_verifier")
     seen = api.query(VERIFICATION, {"id": vid}, token=verifier)["verification"]
     assert (seen["status"], seen["allowedActions"], seen["enterpriseName"]) == (
         "CONCLUDED",
@@ -213,7 +213,7 @@ def test_the_three_party_cycle_ends_in_an_approved_application_traced_to_the_ver
     application = mutate(api, SUBMIT, {"input": {"noticeId": notice_id, "offsets": 0}}, token=member)[
         "application"
     ]
-    assert (application["status"], application["verifiedEmissions"]) == ("UNDER_REVIEW", "1120")
+    assert (application["status"], application["verifiedEmissions"]) == ("UNDER_REVIEW", 1120)
     review = {"applicationId": application["id"], "decision": "APPROVE", "reason": "Shortfall bought later"}
     assert mutate(api, REVIEW, {"input": review}, token=regulator)["application"]["status"] == "APPROVED"
 
@@ -221,7 +221,7 @@ def test_the_three_party_cycle_ends_in_an_approved_application_traced_to_the_ver
     approved = api.query(APPLICATION, {"id": application["id"]}, token=regulator)["application"]
     assert approved["report"]["sha256"] == hashlib.sha256(CONCLUSION_PDF).hexdigest()
     assert approved["conclusion"] == {
-        "verifiedEmissions": "1120",
+        "verifiedEmissions": 1120,
         "opinion": "UNQUALIFIED",
         "issuedBy": "e2e_verifier",
         "reportSha256": hashlib.sha256(CONCLUSION_PDF).hexdigest(),
