@@ -80,7 +80,23 @@ class Loaders:
         if actor.role in (Role.ENTERPRISE, Role.VERIFIER):
             verification_timeline &= ~Q(action__startswith="alarm.")
         self.events_by_verification_id = grouped(AuditEvent, "verification_id", verification_timeline)
+        self.conclusion_by_enterprise_year = DataLoader(load_fn=self._conclusions(via_verification))
         self.allowance_by_enterprise_year = DataLoader(load_fn=self._allowances(via_enterprise))
+
+    @staticmethod
+    def _conclusions(scope: Q) -> Any:
+        """The standing (latest) conclusion of each (enterprise id, year), in scope."""
+
+        async def load(keys: Sequence[tuple[int, int]]) -> list[VerificationConclusion | None]:
+            rows = await VerificationConclusion.filter(
+                scope,
+                enterprise_id__in=list({k[0] for k in keys}),
+                year__in=list({k[1] for k in keys}),
+            ).order_by("sequence")
+            index = {(row.enterprise_id, row.year): row for row in rows}  # the last one stands
+            return [index.get(key) for key in keys]
+
+        return load
 
     @staticmethod
     def _allowances(scope: Q) -> Any:

@@ -142,6 +142,16 @@ class Notice:
     async def enterprise(self, root: strawberry.Parent[models.Notice], info: Info) -> models.Enterprise:
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
 
+    @strawberry.field(
+        description="The verifier's standing conclusion on the enterprise-year, if any: an application "
+        "then takes its verified emissions and report.",
+        graphql_type=Annotated["VerificationConclusion", strawberry.lazy("schema.verification.types")] | None,
+    )
+    async def verification_conclusion(
+        self, root: strawberry.Parent[models.Notice], info: Info
+    ) -> models.VerificationConclusion | None:
+        return await info.context.loaders.conclusion_by_enterprise_year.load((root.enterprise_id, root.year))
+
     @strawberry.field(description="The official document.", graphql_type=Document | None)
     async def document(self, root: strawberry.Parent[models.Notice], info: Info) -> models.Document | None:
         if root.document_id is None:
