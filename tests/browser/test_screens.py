@@ -85,6 +85,7 @@ def notice_id(cast: Cast) -> str:
         "year": YEAR,
         "deadline": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
         "ackWindowHours": 240,
+        "requireVerification": False,  # the enterprise states its figure (test_verification.py: the verifier's)
         "title": f"{YEAR} 年度履约通知书（{ENTERPRISES[1][0]}）",
         "document": None,
     }
