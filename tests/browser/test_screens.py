@@ -41,6 +41,7 @@ REGULATOR_SCREENS = [
     ("statistics", "/statistics", ".chart canvas"),
     ("energy", "/energy", "[data-test=factors] tbody tr"),
     ("alarms", "/alarms", "[data-test=alarm-list]"),
+    ("verifications", "/verifications", "[data-test=assign-form]"),
 ]
 ENTERPRISE_SCREENS = [
     ("enterprise-inbox", "/inbox", "[data-test=inbox]"),
@@ -50,6 +51,7 @@ ENTERPRISE_SCREENS = [
 ADMIN_SCREENS = [
     ("admin-users", "/admin/users", "tbody tr"),
     ("admin-enterprises", "/admin/enterprises", "tbody tr"),
+    ("admin-bodies", "/admin/bodies", "[data-test=body-form]"),
 ]
 MENU = {"zh-CN": "履约通知书", "en": "Notices"}
 

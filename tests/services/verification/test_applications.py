@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from models import Application, AuditEvent, Notice, NoticeStatus
 from services.compliance import applications, notices
+from services.compliance.documents import FileStore
 from services.compliance.workflow import Action
 from services.errors import ErrorCode
-from tests.conftest import pdf
+from tests.conftest import World, pdf
 from tests.services.cycle import fails_with, unchanged
 from tests.services.verification.support import Three
 
@@ -74,7 +75,9 @@ async def test_a_correction_is_what_the_next_application_takes(three: Three) -> 
     assert (second.conclusion_id, second.verified_emissions) == (corrected.id, 1200)
 
 
-async def test_without_verification_the_enterprise_states_the_figure_as_before(world, files) -> None:  # type: ignore[no-untyped-def]
+async def test_without_verification_the_enterprise_states_the_figure_as_before(
+    world: World, files: FileStore
+) -> None:
     three = await Three.start(world, files, require_verification=False)
     await notices.acknowledge_notice(three.member, three.notice.id)
     with fails_with(ErrorCode.REQUIRED, "verifiedEmissions"):
