@@ -90,6 +90,9 @@ class Settings:
     language: Language = ZH
     # Times in messages, and every DateTime in the API, are in this zone's offset.
     timezone: str = "Asia/Shanghai"
+    # How many consecutive years one body may verify the same enterprise before another must
+    # (a rotation rule some provinces apply); 0 turns the rule off.
+    verification_max_consecutive_years: int = 0
 
     @property
     def embedded(self) -> bool:
@@ -168,6 +171,9 @@ class Settings:
             ),
             language=_language(os.environ.get("CCMS_LANGUAGE") or cls.language),
             timezone=_timezone(os.environ.get("CCMS_TIMEZONE") or cls.timezone),
+            verification_max_consecutive_years=max(
+                0, _int("CCMS_VERIFICATION_MAX_CONSECUTIVE_YEARS", cls.verification_max_consecutive_years)
+            ),
         )
 
     @property

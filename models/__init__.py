@@ -20,6 +20,7 @@ from models.enums import (
     AllocationRule,
     ApplicationStatus,
     EnergySource,
+    FindingSeverity,
     MessageKind,
     NoticeStatus,
     PlanStatus,
@@ -28,10 +29,19 @@ from models.enums import (
     Role,
     Sector,
     TokenScope,
+    VerificationOpinion,
+    VerificationStatus,
 )
 from models.history import HistoricalEmission, HistoricalEnergy, HistoricalOutput
 from models.identity import ApiToken, SignInThrottle, User
 from models.reference import Benchmark, EmissionFactor, EnergyType, Product, TceCoefficient
+from models.verification import (
+    Verification,
+    VerificationBody,
+    VerificationConclusion,
+    VerificationConflict,
+    VerificationFinding,
+)
 
 __all__ = [
     "Alarm",
@@ -54,6 +64,7 @@ __all__ = [
     "EnergyType",
     "EnergyYearly",
     "Enterprise",
+    "FindingSeverity",
     "HistoricalEmission",
     "HistoricalEnergy",
     "HistoricalOutput",
@@ -74,5 +85,12 @@ __all__ = [
     "TceCoefficient",
     "TokenScope",
     "User",
+    "Verification",
+    "VerificationBody",
+    "VerificationConclusion",
+    "VerificationConflict",
+    "VerificationFinding",
+    "VerificationOpinion",
+    "VerificationStatus",
     "WebhookDelivery",
 ]

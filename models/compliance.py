@@ -10,6 +10,7 @@ from models.enums import AlarmKind, AlarmStatus, ApplicationStatus, MessageKind,
 if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
     from models.enterprises import Enterprise
     from models.identity import User
+    from models.verification import Verification, VerificationBody, VerificationConclusion
 
 
 class Allowance(Model):
@@ -72,6 +73,9 @@ class Notice(Model):
     ack_window_hours = fields.IntField()
     offset_cap_ratio = fields.DecimalField(max_digits=6, decimal_places=4)
     allow_banking = fields.BooleanField(default=False)
+    # An application needs a verifier's conclusion for the enterprise-year. False for the
+    # notices issued before verification existed: they behave as they did.
+    require_verification = fields.BooleanField(default=False)
     title = fields.CharField(max_length=200)
     body = fields.TextField()
     document: fields.ForeignKeyNullableRelation[Document] = fields.ForeignKeyField(
@@ -123,6 +127,11 @@ class Application(Model):
         "models.Document", related_name=False, on_delete=fields.RESTRICT
     )
     report_id: int
+    # The verifier's conclusion the verified emissions and the report were taken from
+    conclusion: fields.ForeignKeyNullableRelation[VerificationConclusion] = fields.ForeignKeyField(
+        "models.VerificationConclusion", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    conclusion_id: int | None
     note = fields.TextField(default="")
     idempotency_key = fields.CharField(max_length=100, null=True)
     submitted_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -159,6 +168,10 @@ class AuditEvent(Model):
         "models.Notice", null=True, related_name="events", on_delete=fields.RESTRICT
     )
     notice_id: int | None
+    verification: fields.ForeignKeyNullableRelation[Verification] = fields.ForeignKeyField(
+        "models.Verification", null=True, related_name="events", on_delete=fields.RESTRICT
+    )
+    verification_id: int | None
     from_status = fields.CharField(max_length=16, null=True)
     to_status = fields.CharField(max_length=16, null=True)
     reason = fields.TextField(null=True)
@@ -181,6 +194,11 @@ class Message(Model):
     )
     enterprise_id: int | None
     regulator_region = fields.CharField(max_length=6, null=True, db_index=True)
+    # A message for a verification body's staff (neither enterprise nor regulators)
+    verification_body: fields.ForeignKeyNullableRelation[VerificationBody] = fields.ForeignKeyField(
+        "models.VerificationBody", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    verification_body_id: int | None
     kind = fields.CharEnumField(MessageKind, max_length=24)
     # As written, in the configured language (a regulator's own notice text stays as written).
     title = fields.CharField(max_length=200)
@@ -193,6 +211,10 @@ class Message(Model):
         "models.Notice", null=True, related_name="messages", on_delete=fields.RESTRICT
     )
     notice_id: int | None
+    verification: fields.ForeignKeyNullableRelation[Verification] = fields.ForeignKeyField(
+        "models.Verification", null=True, related_name=False, on_delete=fields.RESTRICT
+    )
+    verification_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     read_at = fields.DatetimeField(null=True)
 
@@ -202,15 +224,19 @@ class Message(Model):
 
 
 class Alarm(Model):
-    """Raised once per notice and kind (the unique key makes duplicate checks harmless)."""
+    """Raised once per notice, or verification, and kind (the unique keys make duplicate checks harmless)."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(AlarmKind, max_length=24)
     status = fields.CharEnumField(AlarmStatus, max_length=16, default=AlarmStatus.OPEN)
-    notice: fields.ForeignKeyRelation[Notice] = fields.ForeignKeyField(
-        "models.Notice", related_name="alarms", on_delete=fields.RESTRICT
+    notice: fields.ForeignKeyNullableRelation[Notice] = fields.ForeignKeyField(
+        "models.Notice", null=True, related_name="alarms", on_delete=fields.RESTRICT
     )
-    notice_id: int
+    notice_id: int | None
+    verification: fields.ForeignKeyNullableRelation[Verification] = fields.ForeignKeyField(
+        "models.Verification", null=True, related_name="alarms", on_delete=fields.RESTRICT
+    )
+    verification_id: int | None
     enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "models.Enterprise", related_name="alarms", on_delete=fields.RESTRICT
     )
@@ -227,7 +253,7 @@ class Alarm(Model):
 
     class Meta:
         table = "alarms"
-        unique_together = (("notice", "kind"),)
+        unique_together = (("notice", "kind"), ("verification", "kind"))
         indexes = (("status", "raised_at"),)
 
 

@@ -7,6 +7,7 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
     REGULATOR = "REGULATOR"
     ENTERPRISE = "ENTERPRISE"
+    VERIFIER = "VERIFIER"  # a third-party verification body's staff (第三方核查机构)
 
 
 class Sector(StrEnum):
@@ -45,11 +46,13 @@ class MessageKind(StrEnum):
     DEADLINE_REMINDER = "DEADLINE_REMINDER"
     OVERDUE = "OVERDUE"
     ALARM = "ALARM"
+    VERIFICATION = "VERIFICATION"  # assignment, report, finding, conclusion
 
 
 class AlarmKind(StrEnum):
     ACK_OVERDUE = "ACK_OVERDUE"  # not acknowledged within the notice's window
     NOTICE_OVERDUE = "NOTICE_OVERDUE"  # not fulfilled by the deadline
+    VERIFICATION_OVERDUE = "VERIFICATION_OVERDUE"  # no conclusion by the verification's due date
 
 
 class AlarmStatus(StrEnum):
@@ -101,3 +104,24 @@ class ReferenceStatus(StrEnum):
     PUBLISHED = "PUBLISHED"  # an official value, with its source
     NONE_PUBLISHED = "NONE_PUBLISHED"  # no official value exists for the period
     NOT_FOUND = "NOT_FOUND"  # a value may exist but could not be confirmed from its source
+
+
+class VerificationStatus(StrEnum):
+    """Where an enterprise-year's verification stands (services/verification/workflow.py)."""
+
+    ASSIGNED = "ASSIGNED"  # a body is assigned, no report yet
+    REPORT_SUBMITTED = "REPORT_SUBMITTED"  # the enterprise's report awaits the verifier
+    FINDINGS_RAISED = "FINDINGS_RAISED"  # the verifier asked for answers or corrections
+    CONCLUDED = "CONCLUDED"  # a conclusion stands (corrections supersede it)
+
+
+class FindingSeverity(StrEnum):
+    OBSERVATION = "OBSERVATION"  # a remark or reduction suggestion, nothing to correct
+    MINOR = "MINOR"
+    MAJOR = "MAJOR"  # the figure cannot be verified as reported
+
+
+class VerificationOpinion(StrEnum):
+    UNQUALIFIED = "UNQUALIFIED"  # 无保留意见
+    QUALIFIED = "QUALIFIED"  # 保留意见
+    ADVERSE = "ADVERSE"  # 否定意见

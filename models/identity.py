@@ -9,6 +9,7 @@ from models.enums import Role, TokenScope
 
 if TYPE_CHECKING:  # imported for annotations only: the models refer to each other
     from models.enterprises import Enterprise
+    from models.verification import VerificationBody
 
 
 class User(Model):
@@ -24,6 +25,11 @@ class User(Model):
         "models.Enterprise", null=True, related_name="users", on_delete=fields.RESTRICT
     )
     enterprise_id: int | None
+    # A verifier's body: it sees only the verifications assigned to that body.
+    verification_body: fields.ForeignKeyNullableRelation[VerificationBody] = fields.ForeignKeyField(
+        "models.VerificationBody", null=True, related_name="users", on_delete=fields.RESTRICT
+    )
+    verification_body_id: int | None
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     # Carried in every session token and bumped by a password change or reset, a deactivation

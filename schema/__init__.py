@@ -59,6 +59,8 @@ from schema.statistics.mutations import StatisticsMutations
 from schema.statistics.queries import StatisticsQueries
 from schema.tokens.mutations import TokenMutations
 from schema.tokens.queries import TokenQueries
+from schema.verification.mutations import VerificationMutations
+from schema.verification.queries import VerificationQueries
 
 
 @strawberry.type(description="Read the compliance data in your scope.")
@@ -74,6 +76,7 @@ class Query(
     TokenQueries,
     UserDirectoryQueries,
     BalancePreviewQueries,
+    VerificationQueries,
 ):
     pass
 
@@ -93,6 +96,7 @@ class Mutation(
     StatisticsMutations,
     TokenMutations,
     DownloadMutations,
+    VerificationMutations,
 ):
     pass
 

@@ -21,8 +21,13 @@ from models import (
     Notice,
     Role,
     User,
+    Verification,
+    VerificationBody,
+    VerificationConclusion,
+    VerificationFinding,
 )
-from services.access import Actor, enterprise_scope
+from services.access import Actor, enterprise_scope, verification_scope
+from services.compliance.documents import document_scope
 
 M = TypeVar("M", bound=Model)
 
@@ -52,7 +57,7 @@ class Loaders:
         via_enterprise = enterprise_scope(actor, "enterprise")
         self.enterprise_by_id = by_id(Enterprise, enterprise_scope(actor))
         self.notice_by_id = by_id(Notice, via_enterprise)
-        self.document_by_id = by_id(Document, via_enterprise)
+        self.document_by_id = by_id(Document, document_scope(actor))
         self.factor_by_id = by_id(EmissionFactor, Q())  # reference data: the same for everyone
         self.applications_by_notice_id = grouped(Application, "notice_id", via_enterprise)
         timeline_scope = enterprise_scope(actor, "notice__enterprise")
@@ -61,7 +66,37 @@ class Loaders:
             timeline_scope &= ~Q(action__startswith="alarm.")
         self.events_by_notice_id = grouped(AuditEvent, "notice_id", timeline_scope)
         self.username_by_id = DataLoader(load_fn=_usernames)
+        via_verification = verification_scope(actor, "verification")
+        self.verification_by_id = by_id(Verification, verification_scope(actor))
+        # Reached only through a visible verification (its assigned body, or what it concludes).
+        self.body_by_id = by_id(VerificationBody, Q())
+        self.verified_enterprise_by_id = by_id(Enterprise, Q())
+        self.findings_by_verification_id = grouped(VerificationFinding, "verification_id", via_verification)
+        self.conclusions_by_verification_id = grouped(
+            VerificationConclusion, "verification_id", via_verification
+        )
+        self.conclusion_by_id = by_id(VerificationConclusion, via_verification)
+        verification_timeline = via_verification
+        if actor.role in (Role.ENTERPRISE, Role.VERIFIER):
+            verification_timeline &= ~Q(action__startswith="alarm.")
+        self.events_by_verification_id = grouped(AuditEvent, "verification_id", verification_timeline)
+        self.conclusion_by_enterprise_year = DataLoader(load_fn=self._conclusions(via_verification))
         self.allowance_by_enterprise_year = DataLoader(load_fn=self._allowances(via_enterprise))
+
+    @staticmethod
+    def _conclusions(scope: Q) -> Any:
+        """The standing (latest) conclusion of each (enterprise id, year), in scope."""
+
+        async def load(keys: Sequence[tuple[int, int]]) -> list[VerificationConclusion | None]:
+            rows = await VerificationConclusion.filter(
+                scope,
+                enterprise_id__in=list({k[0] for k in keys}),
+                year__in=list({k[1] for k in keys}),
+            ).order_by("sequence")
+            index = {(row.enterprise_id, row.year): row for row in rows}  # the last one stands
+            return [index.get(key) for key in keys]
+
+        return load
 
     @staticmethod
     def _allowances(scope: Q) -> Any:

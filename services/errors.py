@@ -110,6 +110,15 @@ class ErrorCode(StrEnum):
     # The request itself
     INVALID_CHARACTER = "INVALID_CHARACTER"  # a NUL byte in a string: no database can store it
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # the database does not answer; retry later
+    # Third-party verification
+    VERIFICATION_BODY_INACTIVE = "VERIFICATION_BODY_INACTIVE"
+    SECTOR_NOT_ACCREDITED = "SECTOR_NOT_ACCREDITED"
+    CONFLICT_OF_INTEREST = "CONFLICT_OF_INTEREST"  # the body declared a conflict with the enterprise
+    CONSECUTIVE_YEARS_EXCEEDED = "CONSECUTIVE_YEARS_EXCEEDED"  # the rotation rule
+    VERIFICATION_ALREADY_CONCLUDED = "VERIFICATION_ALREADY_CONCLUDED"
+    FINDING_ALREADY_ANSWERED = "FINDING_ALREADY_ANSWERED"
+    VERIFICATION_REQUIRED = "VERIFICATION_REQUIRED"  # the notice needs a verifier's conclusion
+    VERIFIED_EMISSIONS_MISMATCH = "VERIFIED_EMISSIONS_MISMATCH"  # not the conclusion's figure
 
 
 class ServiceError(Exception):

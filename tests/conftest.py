@@ -19,7 +19,7 @@ from tortoise.contrib.test import _topological_sort_models
 from api.app import create_app
 from core import db as database
 from core.settings import Settings
-from models import Enterprise, Role, Sector
+from models import Enterprise, Role, Sector, VerificationBody
 from services.access import Actor
 from services.codes import make_credit_code
 from services.compliance.allowances import set_initial_allowance
@@ -155,8 +155,15 @@ class World:
         )
 
     async def user(
-        self, role: Role, *, region_prefix: str = "", enterprise: Enterprise | None = None
+        self,
+        role: Role,
+        *,
+        region_prefix: str = "",
+        enterprise: Enterprise | None = None,
+        body: VerificationBody | None = None,
     ) -> Actor:
+        if role == Role.VERIFIER and body is None:
+            body = await self.body()
         user = await create_user(
             None,
             username=f"{role.value.lower()}{next(_serial)}",
@@ -164,8 +171,25 @@ class World:
             role=role,
             region_prefix=region_prefix,
             enterprise_id=enterprise.id if enterprise else None,
+            verification_body_id=body.id if body else None,
         )
         return Actor.of(user)
+
+    async def body(
+        self, sectors: tuple[Sector, ...] = (Sector.POWER,), *, active: bool = True, name: str | None = None
+    ) -> VerificationBody:
+        """A verification body accredited for these sectors."""
+        n = next(_serial)
+        return await VerificationBody.create(
+            name=name or f"Verifier Body {n}",
+            credit_code=make_credit_code("110105", f"MB{n:06d}"),
+            accreditation_number=f"ACC-{n:04d}",
+            sectors=[s.value for s in sectors],
+            is_active=active,
+        )
+
+    async def verifier(self, body: VerificationBody | None = None) -> Actor:
+        return await self.user(Role.VERIFIER, body=body)
 
     async def admin(self) -> Actor:
         return await self.user(Role.ADMIN)

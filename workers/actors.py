@@ -20,6 +20,7 @@ from services.compliance import alarms, deadlines
 from services.energy import aggregates, factors
 from services.live import sweep as sweeping
 from services.live import webhooks
+from services.verification import overdue
 from workers.middleware import JobMetrics, OneStopPerSignal, Runtime
 
 settings = Settings.from_env()
@@ -52,6 +53,11 @@ async def check_acknowledgement(notice_id: int) -> None:
 @dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)
 async def mark_overdue(notice_id: int) -> None:
     await deadlines.mark_overdue(notice_id)
+
+
+@dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)
+async def check_verification_overdue(verification_id: int) -> None:
+    await overdue.check_verification_overdue(verification_id)
 
 
 @dramatiq.actor(time_limit=TIME_LIMIT, **RETRIES)

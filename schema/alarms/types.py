@@ -11,7 +11,9 @@ from schema.enterprises.types import Enterprise
 from schema.enums import AlarmKind, AlarmStatus
 
 
-@strawberry.type(description="An alarm for regulators (报警), raised once per notice and kind.")
+@strawberry.type(
+    description="An alarm for regulators (报警), raised once per notice (or verification) and kind."
+)
 class Alarm:
     id: strawberry.ID = strawberry.field(description="Opaque identifier.")
     kind: AlarmKind = strawberry.field(description="What went wrong.")
@@ -29,9 +31,17 @@ class Alarm:
         # Resolvers return Tortoise rows; unions need to know which GraphQL type a row is.
         return isinstance(obj, models.Alarm | cls)
 
-    @strawberry.field(description="The notice concerned.", graphql_type=Notice)
-    async def notice(self, root: strawberry.Parent[models.Alarm], info: Info) -> models.Notice:
+    @strawberry.field(
+        description="The notice concerned; null for a VERIFICATION_OVERDUE alarm.", graphql_type=Notice | None
+    )
+    async def notice(self, root: strawberry.Parent[models.Alarm], info: Info) -> models.Notice | None:
+        if root.notice_id is None:
+            return None
         return await info.context.loaders.notice_by_id.load(root.notice_id)
+
+    @strawberry.field(description="The verification concerned, for VERIFICATION_OVERDUE.")
+    def verification_id(self, root: strawberry.Parent[models.Alarm]) -> strawberry.ID | None:
+        return strawberry.ID(str(root.verification_id)) if root.verification_id else None
 
     @strawberry.field(description="The enterprise concerned.", graphql_type=Enterprise)
     async def enterprise(self, root: strawberry.Parent[models.Alarm], info: Info) -> models.Enterprise:

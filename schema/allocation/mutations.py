@@ -263,6 +263,12 @@ class AllocationMutations:
         allow_banking: Annotated[
             bool, strawberry.argument(description="Whether a surplus may carry over.")
         ] = False,
+        require_verification: Annotated[
+            bool,
+            strawberry.argument(
+                description="Whether applications need a verifier's conclusion for the enterprise-year."
+            ),
+        ] = True,
     ) -> IssueNoticesPayload:
         issued = await plans.issue_notices_for_plan(
             actor_of(info),
@@ -275,5 +281,6 @@ class AllocationMutations:
             document=document,
             offset_cap_ratio=offset_cap_ratio,
             allow_banking=allow_banking,
+            require_verification=require_verification,
         )
         return IssueNoticesPayload(issued=len(issued), notices=issued)

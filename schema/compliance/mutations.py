@@ -44,13 +44,21 @@ class IssueNoticeInput:
         description="Largest share of verified emissions offsets may cover (default 0.05).",
     )
     allow_banking: bool = strawberry.field(default=False, description="Whether a surplus may carry over.")
+    require_verification: bool = strawberry.field(
+        default=True,
+        description="Whether applications need a verifier's conclusion for the enterprise-year (default "
+        "true; false for deployments that do not use verification).",
+    )
 
 
 @strawberry.input(description="A compliance application. Quantities are whole tonnes >= 0.")
 class SubmitApplicationInput:
     notice_id: strawberry.ID = strawberry.field(description="The acknowledged notice applied against.")
-    verified_emissions: Raw = strawberry.field(
-        graphql_type=Tonnes, description="Verified emissions for the year."
+    verified_emissions: Raw | None = strawberry.field(
+        default=None,
+        graphql_type=Tonnes | None,
+        description="Verified emissions for the year. Taken from the verifier's conclusion when one "
+        "stands (another figure is VERIFIED_EMISSIONS_MISMATCH); required without one.",
     )
     offsets: Raw = strawberry.field(
         default=0, graphql_type=Tonnes, description="Offsets (e.g. CCER) surrendered."
@@ -58,10 +66,12 @@ class SubmitApplicationInput:
     purchased_allowances: Raw = strawberry.field(
         default=0, graphql_type=Tonnes, description="Allowances bought on the market."
     )
-    report: documents.Upload = strawberry.field(
-        graphql_type=Upload,
-        description="The verifier's conclusion report: PDF, PNG or JPEG (multipart upload). Required, "
-        "also when retrying with the same idempotencyKey.",
+    report: documents.Upload | None = strawberry.field(
+        default=None,
+        graphql_type=Upload | None,
+        description="The verifier's conclusion report: PDF, PNG or JPEG (multipart upload). Taken from "
+        "the conclusion when one stands (no upload is read); otherwise required, also when retrying "
+        "with the same idempotencyKey.",
     )
     note: str | None = strawberry.field(default=None, description="A note to the regulator.")
     idempotency_key: str | None = strawberry.field(
@@ -120,6 +130,7 @@ class ComplianceMutations:
                 body=input.body,
                 offset_cap_ratio=input.offset_cap_ratio,
                 allow_banking=input.allow_banking,
+                require_verification=input.require_verification,
             ),
             enterprise_id=parse_id(input.enterprise_id, "enterpriseId", "Enterprise"),
             document=input.document,  # type: ignore[arg-type]  # the multipart file

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +12,9 @@ from schema.enterprises.types import Enterprise
 from schema.enums import ApplicationStatus, MessageKind, NoticeAction, NoticeStatus
 from schema.scalars import Ratio, Tonnes
 from services.compliance import inbox, workflow
+
+if TYPE_CHECKING:
+    from schema.verification.types import VerificationConclusion
 
 
 @strawberry.type(
@@ -90,6 +94,18 @@ class Application:
     async def report(self, root: strawberry.Parent[models.Application], info: Info) -> models.Document:
         return await info.context.loaders.document_by_id.load(root.report_id)
 
+    @strawberry.field(
+        description="The verifier's conclusion the verified emissions and report were taken from; null "
+        "when the enterprise stated them (a notice not requiring verification).",
+        graphql_type=Annotated["VerificationConclusion", strawberry.lazy("schema.verification.types")] | None,
+    )
+    async def conclusion(
+        self, root: strawberry.Parent[models.Application], info: Info
+    ) -> models.VerificationConclusion | None:
+        if root.conclusion_id is None:
+            return None
+        return await info.context.loaders.conclusion_by_id.load(root.conclusion_id)
+
     @strawberry.field(description="The notice applied against.", graphql_type="Notice")
     async def notice(self, root: strawberry.Parent[models.Application], info: Info) -> models.Notice:
         return await info.context.loaders.notice_by_id.load(root.notice_id)
@@ -109,6 +125,9 @@ class Notice:
         description="Largest share of verified emissions offsets may cover."
     )
     allow_banking: bool = strawberry.field(description="Whether a surplus may carry over to later years.")
+    require_verification: bool = strawberry.field(
+        description="Whether an application needs a verifier's conclusion for the enterprise-year."
+    )
     title: str = strawberry.field(description="Title of the notice.")
     body: str = strawberry.field(description="Text of the notice.")
     issued_at: datetime = strawberry.field(description="When it was issued.")
@@ -122,6 +141,16 @@ class Notice:
     @strawberry.field(description="The enterprise it is addressed to.", graphql_type=Enterprise)
     async def enterprise(self, root: strawberry.Parent[models.Notice], info: Info) -> models.Enterprise:
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
+
+    @strawberry.field(
+        description="The verifier's standing conclusion on the enterprise-year, if any: an application "
+        "then takes its verified emissions and report.",
+        graphql_type=Annotated["VerificationConclusion", strawberry.lazy("schema.verification.types")] | None,
+    )
+    async def verification_conclusion(
+        self, root: strawberry.Parent[models.Notice], info: Info
+    ) -> models.VerificationConclusion | None:
+        return await info.context.loaders.conclusion_by_enterprise_year.load((root.enterprise_id, root.year))
 
     @strawberry.field(description="The official document.", graphql_type=Document | None)
     async def document(self, root: strawberry.Parent[models.Notice], info: Info) -> models.Document | None:
@@ -197,6 +226,10 @@ class Message:
     )
     def body(self, root: strawberry.Parent[models.Message], info: Info) -> str:
         return inbox.body_of(root, language_of(info))
+
+    @strawberry.field(description="The verification it concerns, if any.")
+    def verification_id(self, root: strawberry.Parent[models.Message]) -> strawberry.ID | None:
+        return strawberry.ID(str(root.verification_id)) if root.verification_id else None
 
     @strawberry.field(description="The notice it concerns.", graphql_type=Notice | None)
     async def notice(self, root: strawberry.Parent[models.Message], info: Info) -> models.Notice | None:

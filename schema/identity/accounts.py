@@ -11,7 +11,7 @@ import models
 from schema.context import actor_of
 from schema.enums import Role
 from schema.errors import Payload, mutation, parse_id
-from schema.identity.mutations import UserPayload
+from schema.identity.mutations import UserPayload, body_id_of
 from schema.identity.types import User
 from schema.permissions import AUTHENTICATED
 from services.identity import accounts
@@ -34,12 +34,15 @@ class ResetPasswordPayload(Payload):
 @strawberry.input(description="An account's role and scope, set as a whole (admin only).")
 class UpdateUserInput:
     id: strawberry.ID = strawberry.field(description="The account.")
-    role: Role = strawberry.field(description="ADMIN, REGULATOR or ENTERPRISE.")
+    role: Role = strawberry.field(description="ADMIN, REGULATOR, ENTERPRISE or VERIFIER.")
     region_prefix: str = strawberry.field(
         default="", description="REGULATOR scope: '' national, 44 a province, 4401 a city."
     )
     enterprise_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for ENTERPRISE users: the enterprise they act for."
+    )
+    verification_body_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for VERIFIER users: the verification body they work for."
     )
 
 
@@ -94,5 +97,6 @@ class AccountMutations:
             role=input.role,
             region_prefix=input.region_prefix,
             enterprise_id=enterprise_id,
+            verification_body_id=body_id_of(input.verification_body_id),
         )
         return UserPayload(user=user)

@@ -21,6 +21,10 @@ PASSWORD_POLICY = (
 )
 
 
+def body_id_of(value: strawberry.ID | None) -> int | None:
+    return parse_id(value, "verificationBodyId", "Verification body") if value is not None else None
+
+
 def sign_in_of(info: Info) -> users.SignIn:
     """The settings and the client address a sign-in or a password check is judged by."""
     settings = info.context.settings
@@ -62,10 +66,13 @@ class LoginPayload(Payload):
 class CreateUserInput:
     username: str = strawberry.field(description="3-64 letters, digits or _ . @ -")
     password: str = strawberry.field(description=PASSWORD_POLICY)
-    role: Role = strawberry.field(description="ADMIN, REGULATOR or ENTERPRISE.")
+    role: Role = strawberry.field(description="ADMIN, REGULATOR, ENTERPRISE or VERIFIER.")
     region_prefix: str = strawberry.field(default="", description="REGULATOR scope: '', 44, 4401...")
     enterprise_id: strawberry.ID | None = strawberry.field(
         default=None, description="Required for ENTERPRISE users: the enterprise they act for."
+    )
+    verification_body_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Required for VERIFIER users: the verification body they work for."
     )
 
 
@@ -118,6 +125,7 @@ class IdentityMutations:
             role=input.role,
             region_prefix=input.region_prefix,
             enterprise_id=enterprise_id,
+            verification_body_id=body_id_of(input.verification_body_id),
         )
         return UserPayload(user=user)
 

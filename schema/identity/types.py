@@ -19,6 +19,7 @@ strawberry.enum(
 
 if TYPE_CHECKING:
     from schema.enterprises.types import Enterprise
+    from schema.verification.types import VerificationBody
 
 
 @strawberry.type(description="A user account.")
@@ -48,6 +49,17 @@ class User:
         if root.enterprise_id is None:
             return None
         return await info.context.loaders.enterprise_by_id.load(root.enterprise_id)
+
+    @strawberry.field(
+        description="The verification body a VERIFIER works for.",
+        graphql_type=Annotated["VerificationBody", strawberry.lazy("schema.verification.types")] | None,
+    )
+    async def verification_body(
+        self, root: strawberry.Parent[models.User], info: Info
+    ) -> models.VerificationBody | None:
+        if root.verification_body_id is None:
+            return None
+        return await info.context.loaders.body_by_id.load(root.verification_body_id)
 
     @strawberry.field(
         description="What you may do to this account now (deactivateUser, reactivateUser, resetPassword, "

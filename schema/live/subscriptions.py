@@ -16,12 +16,20 @@ from core.hub import SubscriberTooSlow
 from schema.context import actor_of, language_of
 from schema.errors import parse_id
 from schema.live.shared import payload_of
-from schema.live.types import AlarmEvent, MessageEvent, NoticeStatusChange, NoticeStatusEvent, Resync
+from schema.live.types import (
+    AlarmEvent,
+    MessageEvent,
+    NoticeStatusChange,
+    NoticeStatusEvent,
+    Resync,
+    VerificationStatusEvent,
+)
 from schema.permissions import AUTHENTICATED
 from services.compliance import alarms, inbox
 from services.errors import ServiceError
 from services.i18n import render
 from services.live.events import NOTICE_EVENTS, Event, EventType, visible_to
+from services.verification import verifications
 
 
 async def _events(info: Info, types: frozenset[EventType]) -> AsyncGenerator[Event, None]:
@@ -101,3 +109,34 @@ class Subscription:
                 message := await inbox.messages_for(actor_of(info)).filter(id=event.data["messageId"]).first()
             ):
                 yield message
+
+    @strawberry.subscription(
+        permission_classes=AUTHENTICATED,
+        description="Verifications you can see as they change (assignment, report, finding, answer, "
+        "conclusion), or one verification; each event is checked against your scope.",
+        graphql_type=VerificationStatusEvent,
+    )
+    async def verification_status_changed(
+        self,
+        info: Info,
+        verification_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this verification; all in scope when omitted."),
+        ] = None,
+    ) -> AsyncGenerator[models.Verification | Resync, None]:
+        try:
+            wanted = parse_id(verification_id, "verificationId", "Verification") if verification_id else None
+        except ServiceError:
+            return
+        async for event in _events(info, frozenset({EventType.VERIFICATION_CHANGED})):
+            if event.type == EventType.RESYNC:
+                yield Resync.of(event)
+            elif wanted is None or event.data["verificationId"] == wanted:
+                # Read now, in scope: a verification reassigned away is no longer this verifier's.
+                found = (
+                    await verifications.verifications_for(actor_of(info))
+                    .filter(id=event.data["verificationId"])
+                    .first()
+                )
+                if found is not None:
+                    yield found

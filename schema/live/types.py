@@ -8,6 +8,7 @@ import strawberry
 from schema.alarms.types import Alarm
 from schema.compliance.types import Message
 from schema.enums import ApplicationStatus, NoticeStatus
+from schema.verification.types import Verification
 from services.live.events import Event
 
 
@@ -68,4 +69,8 @@ AlarmEvent = Annotated[
 ]
 MessageEvent = Annotated[
     Message | Resync, strawberry.union("MessageEvent", description="A new inbox message, or a RESYNC hint.")
+]
+VerificationStatusEvent = Annotated[
+    Verification | Resync,
+    strawberry.union("VerificationStatusEvent", description="A verification as it is now, or a RESYNC hint."),
 ]

@@ -11,7 +11,7 @@ from strawberry.types import Info
 import models
 from schema.energy.types import EnergySource
 from schema.enterprises.types import Enterprise
-from schema.enums import Sector
+from schema.enums import Sector, VerificationStatus
 from schema.limits import max_items
 from schema.pagination import PageInfo
 from schema.scalars import Quantity, Ratio, Tonnes
@@ -106,6 +106,12 @@ class EnergyUse:
     )
 
 
+@strawberry.type(description="How many verifications stand in one status.")
+class VerificationStatusCount:
+    status: VerificationStatus = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="How many.")
+
+
 @strawberry.type(
     description=(
         "One group of a statistics query: the keys asked for in groupBy (the others are null), its "
@@ -177,6 +183,20 @@ class StatisticsRow:
         graphql_type=Ratio | None,
         description="noticesFulfilled ÷ noticesDue to 4 decimals (0.3 = 30 %); null where nothing is due.",
     )
+    reported_emissions: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
+        description="Σ the enterprises' latest reported emissions in the years' verifications (null for "
+        "QUARTER, MONTH, ENERGY_TYPE).",
+    )
+    concluded_emissions: int | None = strawberry.field(
+        graphql_type=Tonnes | None,
+        description="Σ the verified emissions of the standing verification conclusions (the "
+        "verifiers' figure, against reportedEmissions).",
+    )
+    verification_status_counts: list[VerificationStatusCount] | None = strawberry.field(
+        description="How many of the years' verifications stand in each status (null for QUARTER, MONTH, "
+        "ENERGY_TYPE)."
+    )
     enterprise_id: strawberry.Private[int | None]
 
     @strawberry.field(description="ENTERPRISE: the enterprise.", graphql_type=Enterprise | None)
@@ -219,6 +239,11 @@ class StatisticsRow:
             notices_fulfilled=row.notices_fulfilled,
             notices_overdue=row.notices_overdue,
             compliance_rate=row.compliance_rate,
+            reported_emissions=row.reported_emissions,
+            concluded_emissions=row.concluded_emissions,
+            verification_status_counts=None
+            if row.verification_counts is None
+            else [VerificationStatusCount(status=s, count=n) for s, n in row.verification_counts.items()],
             enterprise_id=row.enterprise_id,
         )
 

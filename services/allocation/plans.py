@@ -107,7 +107,7 @@ async def create_plan(actor: Actor, **request: Unpack[AllocationRequest]) -> All
 
 def plans_for(actor: Actor) -> QuerySet[AllocationPlan]:
     """Plans whose enterprises the actor can see: regulators and admins only."""
-    if actor.role == Role.ENTERPRISE:
+    if actor.role in (Role.ENTERPRISE, Role.VERIFIER):
         return AllocationPlan.filter(id__lt=0)
     if actor.role == Role.ADMIN or not actor.region_prefix:
         return AllocationPlan.all()
@@ -260,6 +260,7 @@ async def issue_notices_for_plan(
     document: Upload | None,
     offset_cap_ratio: Raw = notices.DEFAULT_OFFSET_CAP,
     allow_banking: bool = False,
+    require_verification: bool = True,
 ) -> list[Notice]:
     """Issue every enterprise of a committed plan its notice, through the same workflow as
     issueNotice. Enterprises that already have their notice for the year are skipped, so
@@ -291,6 +292,7 @@ async def issue_notices_for_plan(
         body=body,
         offset_cap_ratio=offset_cap_ratio,
         allow_banking=allow_banking,
+        require_verification=require_verification,
     )
     issued = []
     for enterprise_id in ids:

@@ -1,4 +1,5 @@
-"""Alarms for regulators: a notice not acknowledged in time, or not fulfilled by its deadline.
+"""Alarms for regulators: a notice not acknowledged in time, or not fulfilled by its deadline,
+and a verification not concluded by its due date.
 
 Raising is idempotent: the (notice, kind) unique key means a duplicated check
 message, a second scheduler or a sweep after a lost message all end in the
@@ -14,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Alarm, AlarmKind, AlarmStatus, Enterprise, MessageKind, Notice, Role
+from models import Alarm, AlarmKind, AlarmStatus, Enterprise, MessageKind, Notice, Role, Verification
 from services import audit
 from services.access import Actor, enterprise_scope, require_role
 from services.compliance import inbox
@@ -41,19 +42,54 @@ async def raise_alarm(notice: Notice, kind: AlarmKind, due_at: datetime) -> Alar
 
     Runs in its own transaction, after whatever change led to it has committed.
     """
-    enterprise = await Enterprise.get(id=notice.enterprise_id)
+    return await _raise(kind, due_at, notice.enterprise_id, notice.year, notice_id=notice.id)
+
+
+async def raise_verification_alarm(verification: Verification, kind: AlarmKind) -> Alarm | None:
+    """raise_alarm for a verification (due at its due date)."""
+    return await _raise(
+        kind,
+        verification.due_at,
+        verification.enterprise_id,
+        verification.year,
+        verification_id=verification.id,
+    )
+
+
+async def _raise(
+    kind: AlarmKind,
+    due_at: datetime,
+    enterprise_id: int,
+    year: int,
+    *,
+    notice_id: int | None = None,
+    verification_id: int | None = None,
+) -> Alarm | None:
+    enterprise = await Enterprise.get(id=enterprise_id)
     now = datetime.now(UTC)
     try:
         async with in_transaction():
             alarm = await Alarm.create(
-                kind=kind, notice_id=notice.id, enterprise_id=enterprise.id, due_at=due_at, raised_at=now
+                kind=kind,
+                notice_id=notice_id,
+                verification_id=verification_id,
+                enterprise_id=enterprise.id,
+                due_at=due_at,
+                raised_at=now,
             )
-            await audit.record(None, f"alarm.{kind.value.lower()}", alarm, notice_id=notice.id)
+            await audit.record(
+                None,
+                f"alarm.{kind.value.lower()}",
+                alarm,
+                notice_id=notice_id,
+                verification_id=verification_id,
+            )
             message = await inbox.post_to_regulators(
                 enterprise.region_code,
                 MessageKind.ALARM,
-                alarm_text(alarm, enterprise, notice.year),
-                notice.id,
+                alarm_text(alarm, enterprise, year),
+                notice_id,
+                verification_id=verification_id,
             )
     except IntegrityError:
         return None  # raised before: by a duplicate message, another worker or the sweep

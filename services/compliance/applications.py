@@ -11,7 +11,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models import Application, ApplicationStatus, MessageKind, Role
+from models import (
+    Application,
+    ApplicationStatus,
+    MessageKind,
+    Notice,
+    Role,
+    Verification,
+    VerificationConclusion,
+)
 from services import audit
 from services.access import Actor, enterprise_scope, require_role
 from services.compliance import documents, inbox
@@ -22,6 +30,7 @@ from services.errors import ErrorCode, ServiceError, not_found
 from services.live import events
 from services.live.events import EventType
 from services.values import Raw, text, whole_tonnes
+from services.verification.verifications import current_conclusion
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ async def submit_application(
     files: FileStore,
     *,
     notice_id: int,
-    verified_emissions: Raw,
+    verified_emissions: Raw | None,
     offsets: Raw,
     purchased_allowances: Raw,
     report: Upload | None,
@@ -62,12 +71,20 @@ async def submit_application(
 ) -> Application:
     """Submit (or, after a rejection, resubmit) the year's compliance application.
 
+    Once a verifier's conclusion stands for the enterprise-year, the verified emissions and the
+    report are the conclusion's: a different figure is VERIFIED_EMISSIONS_MISMATCH and no
+    upload is read. A notice that requires verification refuses an application without one
+    (VERIFICATION_REQUIRED); otherwise the enterprise states the figure and attaches the report,
+    as before verification existed.
+
     A retry carrying the same idempotency key returns the application the first
     attempt created instead of creating another.
     """
     require_role(actor, Role.ENTERPRISE)
     now = datetime.now(UTC)
-    verified = whole_tonnes(verified_emissions, "verifiedEmissions")
+    verified = (
+        whole_tonnes(verified_emissions, "verifiedEmissions") if verified_emissions is not None else None
+    )
     offset_t = whole_tonnes(offsets, "offsets")
     purchased = whole_tonnes(purchased_allowances, "purchasedAllowances")
     note = text(note, "note", max_length=5000, required=False)
@@ -83,14 +100,9 @@ async def submit_application(
         if key and (earlier := await _replayed(actor, key, notice_id)):
             return earlier
         raise
-    incoming = await files.accept(report, "report")
-    balance = compute_balance(
-        allowance=notice.allowance,
-        verified_emissions=verified,
-        offsets=offset_t,
-        purchased=purchased,
-        offset_cap_ratio=notice.offset_cap_ratio,
-    )
+    conclusion = await current_conclusion(notice.enterprise_id, notice.year)
+    _check_verified(notice, conclusion, verified)
+    incoming = await files.accept(report, "report") if conclusion is None else None
     try:
         async with in_transaction():
             notice = await get_notice(actor, notice_id, for_update=True)
@@ -98,8 +110,31 @@ async def submit_application(
             # transaction at a time on SQLite) now sees the notice moved on: it is a replay.
             if key and (earlier := await _replayed(actor, key, notice_id)):
                 return earlier
+            # The verification's row serialises this with a conclusion being issued: read again
+            # under it, a conclusion is either committed (and taken) or not yet begun.
+            await Verification.filter(
+                enterprise_id=notice.enterprise_id, year=notice.year
+            ).select_for_update()
+            standing = await current_conclusion(notice.enterprise_id, notice.year)
+            if standing is not None and (conclusion is None or standing.id != conclusion.id):
+                _check_verified(notice, standing, verified)
+                conclusion = standing
+            if conclusion is not None:
+                verified, report_id = conclusion.verified_emissions, conclusion.report_id
+            else:
+                assert verified is not None and incoming is not None  # _check_verified made sure
+                stored = await documents.save(
+                    files, incoming, enterprise_id=notice.enterprise_id, actor=actor
+                )
+                report_id = stored.id
+            balance = compute_balance(
+                allowance=notice.allowance,
+                verified_emissions=verified,
+                offsets=offset_t,
+                purchased=purchased,
+                offset_cap_ratio=notice.offset_cap_ratio,
+            )
             before = await advance(notice, Action.SUBMIT_APPLICATION, now)
-            stored = await documents.save(files, incoming, enterprise_id=notice.enterprise_id, actor=actor)
             application = await Application.create(
                 notice_id=notice.id,
                 enterprise_id=notice.enterprise_id,
@@ -110,7 +145,8 @@ async def submit_application(
                 usable_offsets=balance.usable_offsets,
                 balance=balance.balance,
                 offsets_over_cap=balance.offsets_over_cap,
-                report_id=stored.id,
+                report_id=report_id,
+                conclusion_id=conclusion.id if conclusion else None,
                 note=note,
                 idempotency_key=key,
                 submitted_by_id=actor.user_id,
@@ -123,7 +159,12 @@ async def submit_application(
                 notice_id=notice.id,
                 from_status=before,
                 to_status=notice.status,
-                data={"balance": balance.balance, "offsetsOverCap": balance.offsets_over_cap},
+                data={
+                    "balance": balance.balance,
+                    "offsetsOverCap": balance.offsets_over_cap,
+                    "conclusionId": conclusion.id if conclusion else None,
+                    "reportSha256": conclusion.report_sha256 if conclusion else None,
+                },
             )
     except (IntegrityError, ServiceError):
         # Two retries of one submission raced; the other one won and created it (a unique key
@@ -138,6 +179,28 @@ async def submit_application(
         )
     )
     return application
+
+
+def _check_verified(notice: Notice, conclusion: VerificationConclusion | None, verified: int | None) -> None:
+    """The verified figure against the standing conclusion, or its absence against the notice."""
+    if conclusion is not None:
+        if verified is not None and verified != conclusion.verified_emissions:
+            raise ServiceError(
+                ErrorCode.VERIFIED_EMISSIONS_MISMATCH,
+                "the verifier's conclusion gives {concluded} t, not {verified} t",
+                "verifiedEmissions",
+                params={"concluded": conclusion.verified_emissions, "verified": verified},
+            )
+        return
+    if notice.require_verification:
+        raise ServiceError(
+            ErrorCode.VERIFICATION_REQUIRED,
+            "the notice requires a verifier's conclusion on the {year} emissions before applying",
+            "verifiedEmissions",
+            params={"year": notice.year},
+        )
+    if verified is None:
+        raise ServiceError(ErrorCode.REQUIRED, "verifiedEmissions is required", "verifiedEmissions")
 
 
 async def _replayed(actor: Actor, key: str, notice_id: int) -> Application | None:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from models import Document
+from tortoise.expressions import Q, Subquery
+
+from models import Document, Role, Verification, VerificationConclusion
 from services.access import Actor, enterprise_scope
 from services.errors import ErrorCode, ServiceError, not_found
 from services.values import MAX_ID
@@ -108,10 +110,21 @@ async def save(store: FileStore, incoming: IncomingFile, *, enterprise_id: int, 
 async def get_document(actor: Actor, document_id: int) -> Document:
     if not 0 < document_id <= MAX_ID:  # never a row, and the database would refuse the query
         raise not_found("Document")
-    document = await Document.filter(enterprise_scope(actor, "enterprise"), id=document_id).first()
+    document = await Document.filter(document_scope(actor), id=document_id).first()
     if document is None:
         raise not_found("Document")
     return document
+
+
+def document_scope(actor: Actor) -> Q:
+    """The documents the actor may read: those of the enterprises it sees, and for a verifier
+    the reports and conclusions of the verifications assigned to its body (and nothing else)."""
+    if actor.role != Role.VERIFIER:
+        return enterprise_scope(actor, "enterprise")
+    body = actor.verification_body_id or -1
+    reports = Verification.filter(body_id=body, report_id__isnull=False).values("report_id")
+    concluded = VerificationConclusion.filter(verification__body_id=body).values("report_id")
+    return Q(id__in=Subquery(reports)) | Q(id__in=Subquery(concluded))
 
 
 def download_name(document: Document) -> str:

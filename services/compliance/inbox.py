@@ -1,5 +1,6 @@
-"""Inboxes: an enterprise's (allowances, notices, review results, reminders) and the
-regulators' (alarms), each shared by the users it belongs to."""
+"""Inboxes: an enterprise's (allowances, notices, review results, reminders), the
+regulators' (alarms) and a verification body's (assignments, reports), each shared by the
+users it belongs to."""
 
 from __future__ import annotations
 
@@ -51,9 +52,22 @@ def body_of(message: Message, language: Language) -> str:
     return render.text(f"{message.text_key}.body", message.params or {}, language)
 
 
-async def post(enterprise_id: int, kind: MessageKind, text: Text, notice_id: int | None = None) -> Message:
+async def post(
+    enterprise_id: int,
+    kind: MessageKind,
+    text: Text,
+    notice_id: int | None = None,
+    *,
+    verification_id: int | None = None,
+) -> Message:
     """A message to an enterprise's inbox; call inside the transaction of the change."""
-    return await Message.create(enterprise_id=enterprise_id, kind=kind, notice_id=notice_id, **text.columns())
+    return await Message.create(
+        enterprise_id=enterprise_id,
+        kind=kind,
+        notice_id=notice_id,
+        verification_id=verification_id,
+        **text.columns(),
+    )
 
 
 async def post_as_written(
@@ -66,11 +80,30 @@ async def post_as_written(
 
 
 async def post_to_regulators(
-    region_code: str, kind: MessageKind, text: Text, notice_id: int | None = None
+    region_code: str,
+    kind: MessageKind,
+    text: Text,
+    notice_id: int | None = None,
+    *,
+    verification_id: int | None = None,
 ) -> Message:
     """A message for every regulator whose prefix covers `region_code` (an enterprise's region)."""
     return await Message.create(
-        regulator_region=region_code, kind=kind, notice_id=notice_id, **text.columns()
+        regulator_region=region_code,
+        kind=kind,
+        notice_id=notice_id,
+        verification_id=verification_id,
+        **text.columns(),
+    )
+
+
+async def post_to_body(body_id: int, text: Text, verification_id: int) -> Message:
+    """A message for the verifiers of a body, about one of its verifications."""
+    return await Message.create(
+        verification_body_id=body_id,
+        kind=MessageKind.VERIFICATION,
+        verification_id=verification_id,
+        **text.columns(),
     )
 
 
@@ -80,6 +113,8 @@ def messages_for(actor: Actor, unread_only: bool = False) -> QuerySet[Message]:
         query = Message.filter(enterprise_id=actor.enterprise_id)
     elif actor.role == Role.REGULATOR:
         query = Message.filter(regulator_region__startswith=actor.region_prefix)
+    elif actor.role == Role.VERIFIER and actor.verification_body_id is not None:
+        query = Message.filter(verification_body_id=actor.verification_body_id)
     else:
         return Message.filter(id__lt=0)
     return query.filter(read_at__isnull=True) if unread_only else query
@@ -87,7 +122,7 @@ def messages_for(actor: Actor, unread_only: bool = False) -> QuerySet[Message]:
 
 async def mark_read(actor: Actor, ids: list[int]) -> list[Message]:
     """Mark the actor's own messages read; ids of others' messages are ignored, not reported."""
-    require_role(actor, Role.ENTERPRISE, Role.REGULATOR)  # admins have no inbox
+    require_role(actor, Role.ENTERPRISE, Role.REGULATOR, Role.VERIFIER)  # admins have no inbox
     if len(ids) > MAX_IDS:
         raise ServiceError(
             ErrorCode.TOO_MANY_ITEMS, "at most {MAX_IDS} ids at once", "ids", params={"MAX_IDS": MAX_IDS}

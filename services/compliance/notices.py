@@ -104,6 +104,8 @@ class NoticeRequest:
     body: str
     offset_cap_ratio: Raw = DEFAULT_OFFSET_CAP
     allow_banking: bool = False
+    # Applications need a verifier's conclusion for the enterprise-year (on by default).
+    require_verification: bool = True
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class NoticeTerms:
     ack_window_hours: int
     offset_cap_ratio: Decimal
     allow_banking: bool
+    require_verification: bool
     title: str
     body: str
 
@@ -137,6 +140,7 @@ def notice_terms(request: NoticeRequest) -> NoticeTerms:
         ack_window_hours=request.ack_window_hours,
         offset_cap_ratio=ratio(request.offset_cap_ratio, "offsetCapRatio"),
         allow_banking=request.allow_banking,
+        require_verification=request.require_verification,
         title=text(request.title, "title", max_length=200),
         body=text(request.body, "body", max_length=20_000, required=False),
     )
@@ -189,6 +193,7 @@ async def _issue(
                 ack_window_hours=terms.ack_window_hours,
                 offset_cap_ratio=terms.offset_cap_ratio,
                 allow_banking=terms.allow_banking,
+                require_verification=terms.require_verification,
                 title=title,
                 body=body,
                 document_id=stored.id,

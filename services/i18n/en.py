@@ -92,6 +92,14 @@ ERRORS: dict[ErrorCode, str] = {
     ErrorCode.INVALID_DISCREPANCY_SHARE: "The discrepancy threshold is a share between 0 and 10 (0.05 = 5 %)",
     ErrorCode.INVALID_CHARACTER: "The text contains a character that cannot be stored (NUL)",
     ErrorCode.SERVICE_UNAVAILABLE: "The service is temporarily unavailable; try again shortly",
+    ErrorCode.VERIFICATION_BODY_INACTIVE: "This verification body is suspended and cannot be assigned",
+    ErrorCode.SECTOR_NOT_ACCREDITED: "The body is not accredited for this sector",
+    ErrorCode.CONFLICT_OF_INTEREST: "The body has declared a conflict of interest with this enterprise",
+    ErrorCode.CONSECUTIVE_YEARS_EXCEEDED: "The body has verified this enterprise for the most consecutive years allowed: assign another",
+    ErrorCode.VERIFICATION_ALREADY_CONCLUDED: "The conclusion is issued and cannot change: a correction needs a reason",
+    ErrorCode.FINDING_ALREADY_ANSWERED: "This finding has been answered",
+    ErrorCode.VERIFICATION_REQUIRED: "This notice requires a verifier's conclusion first",
+    ErrorCode.VERIFIED_EMISSIONS_MISMATCH: "The verified emissions must be the conclusion's figure",
 }
 
 # Codes of top-level errors that are not ErrorCodes.
@@ -120,10 +128,43 @@ TEXTS: dict[str, str] = {
     "alarm.NOTICE_OVERDUE.title": "Notice overdue",
     "alarm.ACK_OVERDUE.body": "{enterprise} ({credit_code}), {year}: acknowledgement was due {due}",
     "alarm.NOTICE_OVERDUE.body": "{enterprise} ({credit_code}), {year}: compliance was due {due}",
+    "alarm.VERIFICATION_OVERDUE.title": "Verification not concluded in time",
+    "alarm.VERIFICATION_OVERDUE.body": "{enterprise} ({credit_code}), {year}: the conclusion was due {due}",
+    "verification.assigned.title": "{year} verification body: {body}",
+    "verification.assigned.body": "{body} verifies your {year} emissions; due {due}.",
+    "verification.new.title": "New verification: {enterprise} {year}",
+    "verification.new.body": "{enterprise} ({credit_code}), {year}; due {due}.",
+    "verification.reassigned.title": "Verification reassigned: {enterprise} {year}",
+    "verification.reassigned.body": "The regulator assigned this verification to another body.",
+    "verification.report_submitted.title": "{enterprise} {year}: emissions report submitted",
+    "verification.report_submitted.body": "Reported {reported} tCO2.",
+    "verification.report_resubmitted.title": "{enterprise} {year}: emissions report resubmitted",
+    "verification.report_resubmitted.body": "Reported {reported} tCO2.",
+    "verification.finding.title": "{year} verification finding ({severity})",
+    "verification.finding.body": "{finding}",
+    "verification.finding_suggestion.title": "{year} verification finding ({severity})",
+    "verification.finding_suggestion.body": "{finding}\nSuggestion: {suggestion}",
+    "verification.finding_answered.title": "{year} finding answered",
+    "verification.finding_answered.body": "{answer}",
+    "verification.concluded.title": "{enterprise} {year}: verification conclusion",
+    "verification.concluded.body": "Verified emissions {verified} tCO2, opinion {opinion}.",
+    "verification.corrected.title": "{enterprise} {year}: verification conclusion corrected",
+    "verification.corrected.body": "Verified emissions {verified} tCO2, opinion {opinion}. Reason: {reason}",
 }
 
 # Words put into texts: what was not found, and the like.
-TERMS: dict[str, str] = {"ADMIN": "admin", "REGULATOR": "regulator", "ENTERPRISE": "enterprise user"}
+TERMS: dict[str, str] = {
+    "ADMIN": "admin",
+    "REGULATOR": "regulator",
+    "ENTERPRISE": "enterprise user",
+    "VERIFIER": "verifier",
+    "OBSERVATION": "observation",
+    "MINOR": "minor",
+    "MAJOR": "major",
+    "UNQUALIFIED": "unqualified",
+    "QUALIFIED": "qualified",
+    "ADVERSE": "adverse",
+}
 
 # Names of time zones shown after a time; others show their UTC offset.
 ZONES: dict[str, str] = {"Asia/Shanghai": "Beijing time", "Asia/Hong_Kong": "Hong Kong time"}

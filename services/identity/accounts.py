@@ -119,6 +119,7 @@ async def update_user(
     role: Role,
     region_prefix: str = "",
     enterprise_id: int | None = None,
+    verification_body_id: int | None = None,
 ) -> User:
     """Set an account's role and scope (administrators). Sessions end when anything changed,
     and so do the user's API tokens: they were granted for the old scope."""
@@ -127,12 +128,19 @@ async def update_user(
     user = await _target(actor, user_id)
     if actor is not None:
         _not_own(actor, user, "change the role or scope of")
-    region_prefix = await check_scope(role, region_prefix, enterprise_id)
-    if (user.role, user.region_prefix, user.enterprise_id) == (role, region_prefix, enterprise_id):
+    region_prefix = await check_scope(role, region_prefix, enterprise_id, verification_body_id)
+    scope = (role, region_prefix, enterprise_id, verification_body_id)
+    if (user.role, user.region_prefix, user.enterprise_id, user.verification_body_id) == scope:
         return user
     async with in_transaction():
         user = await _change(
-            user, actor, "user.updated", role=role, region_prefix=region_prefix, enterprise_id=enterprise_id
+            user,
+            actor,
+            "user.updated",
+            role=role,
+            region_prefix=region_prefix,
+            enterprise_id=enterprise_id,
+            verification_body_id=verification_body_id,
         )
         revoked = await ApiToken.filter(user_id=user.id, revoked_at__isnull=True).update(
             revoked_at=datetime.now(UTC)

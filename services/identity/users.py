@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Enterprise, Role, User
+from models import Enterprise, Role, User, VerificationBody
 from services import audit
 from services.access import Actor, require_role
 from services.codes import validate_region_prefix
@@ -140,10 +140,36 @@ def check_username(username: str) -> str:
     return username
 
 
-async def check_scope(role: Role, region_prefix: str, enterprise_id: int | None) -> str:
+async def check_scope(
+    role: Role, region_prefix: str, enterprise_id: int | None, verification_body_id: int | None = None
+) -> str:
     """The role's scope rules: a regulator has a region prefix ('' is national), an enterprise
-    user an enterprise and no prefix, an administrator neither. Returns the clean prefix."""
+    user an enterprise and no prefix, a verifier a verification body and neither, an
+    administrator none of them. Returns the clean prefix."""
     region_prefix = validate_region_prefix(region_prefix)
+    if role == Role.VERIFIER:
+        if verification_body_id is None:
+            raise ServiceError(
+                ErrorCode.INVALID_ROLE_SCOPE, "a verifier needs a verification body", "verificationBodyId"
+            )
+        if region_prefix or enterprise_id is not None:
+            raise ServiceError(
+                ErrorCode.INVALID_ROLE_SCOPE,
+                "a verifier has no region prefix and no enterprise",
+                "regionPrefix" if region_prefix else "enterpriseId",
+            )
+        if not 0 < verification_body_id <= MAX_ID or not await VerificationBody.exists(
+            id=verification_body_id
+        ):
+            raise not_found("Verification body", "verificationBodyId")
+        return region_prefix
+    if verification_body_id is not None:
+        raise ServiceError(
+            ErrorCode.INVALID_ROLE_SCOPE,
+            "a {role} is not bound to a verification body",
+            "verificationBodyId",
+            params={"role": Term(role.value)},
+        )
     if role == Role.ENTERPRISE:
         if enterprise_id is None:
             raise ServiceError(
@@ -175,13 +201,14 @@ async def create_user(
     role: Role,
     region_prefix: str = "",
     enterprise_id: int | None = None,
+    verification_body_id: int | None = None,
 ) -> User:
     """Create a user. `actor=None` is the operator's CLI, which needs no account."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     username = check_username(username)
     passwords.check_policy(password, username)
-    region_prefix = await check_scope(role, region_prefix, enterprise_id)
+    region_prefix = await check_scope(role, region_prefix, enterprise_id, verification_body_id)
     if await User.exists(username=username):
         raise ServiceError(
             ErrorCode.DUPLICATE_USERNAME, "{username!r} is taken", "username", params={"username": username}
@@ -195,6 +222,7 @@ async def create_user(
                 role=role,
                 region_prefix=region_prefix,
                 enterprise_id=enterprise_id,
+                verification_body_id=verification_body_id,
                 password_changed_at=datetime.now(UTC),
             )
             await audit.record(actor, "user.created", user, data=described(user))
@@ -212,5 +240,6 @@ def described(user: User) -> dict[str, str | int | bool | None]:
         "role": user.role.value,
         "regionPrefix": user.region_prefix,
         "enterpriseId": user.enterprise_id,
+        "verificationBodyId": user.verification_body_id,
         "isActive": user.is_active,
     }

@@ -13,6 +13,7 @@ from typing import Any
 from services.compliance import alarms, deadlines
 from services.energy import aggregates, factors
 from services.live import sweep, webhooks
+from services.verification import overdue
 
 JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     "check_acknowledgement": alarms.check_acknowledgement,
@@ -21,6 +22,7 @@ JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
     "sweep": sweep.sweep,
     "refresh_aggregates": aggregates.refresh,
     "recompute_emissions": factors.recompute,
+    "check_verification_overdue": overdue.check_verification_overdue,
 }
 # Jobs that may run for minutes over a large dataset; both resume where they stopped.
 LONG_JOBS = {"refresh_aggregates", "recompute_emissions"}

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from models import Alarm, Application, ApplicationStatus, Enterprise, Message, Notice, Role
-from services.access import Actor, sees
+from models import Alarm, Application, ApplicationStatus, Enterprise, Message, Notice, Role, Verification
+from services.access import Actor, sees, sees_verification
 
 
 class EventType(StrEnum):
@@ -28,6 +28,7 @@ class EventType(StrEnum):
     ALARM_RAISED = "ALARM_RAISED"
     MESSAGE_CREATED = "MESSAGE_CREATED"
     PLAN_COMMITTED = "PLAN_COMMITTED"
+    VERIFICATION_CHANGED = "VERIFICATION_CHANGED"
     # Not a change: the hub lost its broker connection and events may have been missed.
     RESYNC = "RESYNC"
 
@@ -106,7 +107,36 @@ def message_created(message: Message, region_code: str) -> Event:
         enterprise_id=message.enterprise_id,
         region_code=message.regulator_region or region_code,
         notice_id=message.notice_id,
-        data={"messageId": message.id, "toRegulators": message.regulator_region is not None},
+        data={
+            "messageId": message.id,
+            "toRegulators": message.regulator_region is not None,
+            "toBody": message.verification_body_id,
+        },
+    )
+
+
+def verification_changed(
+    verification: Verification,
+    region_code: str,
+    before: str | None,
+    action: str,
+    *,
+    previous_body_id: int | None = None,
+) -> Event:
+    """A verification moved (or was reassigned: the body it left hears of it too)."""
+    return Event(
+        EventType.VERIFICATION_CHANGED,
+        enterprise_id=verification.enterprise_id,
+        region_code=region_code,
+        data={
+            "verificationId": verification.id,
+            "bodyId": verification.body_id,
+            "previousBodyId": previous_body_id,
+            "year": verification.year,
+            "action": action,
+            "oldStatus": before,
+            "newStatus": str(verification.status),
+        },
     )
 
 
@@ -128,10 +158,21 @@ def visible_to(event: Event, actor: Actor) -> bool:
     """Checked for every event at delivery: subscribing proves nothing about later events.
 
     An event reaches whoever sees its enterprise (services.access.sees), narrowed by type: a
-    message reaches one side of its conversation only (regulators or the enterprise, no
-    admin), an alarm the regulators and admins, never the enterprise."""
+    message reaches one side of its conversation only (regulators, the enterprise or a
+    verification body, no admin), an alarm the regulators and admins, never the enterprise.
+    A verification's event reaches whoever sees the verification (sees_verification)."""
     if event.type == EventType.RESYNC:
         return True
+    if event.type == EventType.VERIFICATION_CHANGED:
+        # A verifier hears of its body's verifications (and of one taken from it); the others
+        # by the enterprise, as for notices.
+        bodies = [b for b in (event.data.get("bodyId"), event.data.get("previousBodyId")) if b is not None]
+        return any(
+            sees_verification(actor, event.enterprise_id or -1, event.region_code or "", body)
+            for body in bodies
+        )
+    if event.type == EventType.MESSAGE_CREATED and event.data.get("toBody") is not None:
+        return actor.role == Role.VERIFIER and actor.verification_body_id == event.data["toBody"]
     seen = sees(actor, event.enterprise_id, event.region_code or "")
     if event.type == EventType.MESSAGE_CREATED:
         return seen and actor.role == (Role.REGULATOR if event.data.get("toRegulators") else Role.ENTERPRISE)

@@ -13,13 +13,24 @@ from typing import Any, cast
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from models import Alarm, AlarmKind, Notice, NoticeStatus, Reminder, ReminderKind, WebhookDelivery
+from models import (
+    Alarm,
+    AlarmKind,
+    Notice,
+    NoticeStatus,
+    Reminder,
+    ReminderKind,
+    Verification,
+    WebhookDelivery,
+)
 from services.compliance import alarms, deadlines
 from services.compliance.deadlines import REMINDER_LEAD
 from services.compliance.workflow import OVERDUE_FROM
 from services.energy import aggregates, factors
 from services.identity import throttle
 from services.live import jobs, webhooks
+from services.verification import overdue
+from services.verification.workflow import NOT_CONCLUDED
 
 BATCH = 500
 WEBHOOK_BACKFILL = timedelta(days=1)
@@ -33,6 +44,7 @@ class SweepResult:
     ack_alarms: int = 0
     overdue: int = 0
     overdue_alarms: int = 0
+    verification_alarms: int = 0  # verifications not concluded by their due date
     reminders: int = 0
     webhooks: int = 0
     recomputed: int = 0  # records whose emissions a lost recompute job left unchanged
@@ -67,6 +79,15 @@ async def sweep() -> SweepResult:
     for notice in await unalarmed:
         alarm = await alarms.raise_alarm(notice, AlarmKind.NOTICE_OVERDUE, notice.deadline)
         result.overdue_alarms += alarm is not None
+    late_verifications = (
+        Verification.filter(status__in=list(NOT_CONCLUDED), due_at__lte=now)
+        .exclude(id__in=Subquery(Alarm.filter(kind=AlarmKind.VERIFICATION_OVERDUE).values("verification_id")))
+        .order_by("id")
+        .limit(BATCH)
+    )
+    for verification_id in await _ids(late_verifications):
+        alarm = await overdue.check_verification_overdue(verification_id)
+        result.verification_alarms += alarm is not None
     longest = max(REMINDER_LEAD.values())
     for kind in ReminderKind:
         approaching = (

@@ -64,6 +64,7 @@ async def payload(alarm: Alarm) -> dict[str, object]:
         "alarmId": alarm.id,
         "kind": str(alarm.kind),
         "noticeId": alarm.notice_id,
+        "verificationId": alarm.verification_id,
         "enterprise": {
             "id": enterprise.id,
             "name": enterprise.name,

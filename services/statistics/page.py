@@ -12,7 +12,7 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models import Sector
+from models import Sector, VerificationStatus
 from services.access import Actor
 from services.energy.factors import millionths
 from services.errors import ErrorCode, ServiceError
@@ -64,6 +64,10 @@ class Row:
     notices_fulfilled: int | None
     notices_overdue: int | None
     compliance_rate: Decimal | None  # fulfilled / due; None where nothing is due
+    # Third-party verification: None where the grouping has no compliance figures
+    reported_emissions: int | None  # Σ the enterprises' latest reported figures
+    concluded_emissions: int | None  # Σ the standing conclusions' verified figures
+    verification_counts: dict[VerificationStatus, int] | None
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,9 @@ def _row(query: Query, key: GroupKey, records: list[Record], energy: list[Energy
         notices_fulfilled=given.get("fulfilled"),
         notices_overdue=given.get("overdue"),
         compliance_rate=_rate(given["fulfilled"], given["due"]) if given else None,
+        reported_emissions=given.get("reported"),
+        concluded_emissions=given.get("concluded_emissions"),
+        verification_counts={s: given[f"v_{s.value.lower()}"] for s in VerificationStatus} if given else None,
     )
 
 

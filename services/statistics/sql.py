@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from models import ApplicationStatus, NoticeStatus, Role
+from models import ApplicationStatus, NoticeStatus, Role, VerificationStatus
 from services.access import Actor, scope_conditions
 from services.sql import Binder, SqlValue, starts_with
 from services.statistics.dimensions import Dimension, GroupKey, Query, StatisticsFilter
 
 # The figures every part of the UNION gives, in this order (0 where a part has none).
-FIGURES = ("amount", "tce", "emissions", "records", "missing", "allowances", "due", "fulfilled", "overdue", "approved", "verified", "surplus", "shortfalls")  # fmt: skip
+FIGURES = ("amount", "tce", "emissions", "records", "missing", "allowances", "due", "fulfilled", "overdue", "approved", "verified", "surplus", "shortfalls", "verifications", "reported", "concluded_emissions", *(f"v_{s.value.lower()}" for s in VerificationStatus))  # fmt: skip
 ENERGY_PART = {
     "tce": "SUM(m.tce)",
     "emissions": "SUM(m.emissions)",
@@ -43,6 +43,22 @@ APPROVED_PART = {
     "surplus": "SUM(a.balance)",
     "shortfalls": "SUM(CASE WHEN a.balance < 0 THEN 1 ELSE 0 END)",
 }
+# Verifications: the enterprises' latest reported figures against the standing conclusions'
+# verified figures (k: the latest conclusion of each verification, joined below), and how many
+# verifications stand in each status.
+VERIFICATION_PART = {
+    "verifications": "COUNT(*)",
+    "reported": "COALESCE(SUM(c.reported_emissions), 0)",
+    "concluded_emissions": "COALESCE(SUM(k.verified_emissions), 0)",
+    **{
+        f"v_{s.value.lower()}": f"SUM(CASE WHEN c.status = '{s.value}' THEN 1 ELSE 0 END)"
+        for s in VerificationStatus
+    },
+}
+STANDING_CONCLUSION = (
+    " LEFT JOIN verification_conclusions k ON k.verification_id = c.id AND NOT EXISTS "
+    "(SELECT 1 FROM verification_conclusions k2 WHERE k2.verification_id = c.id AND k2.sequence > k.sequence)"
+)
 OWNER = "@owner"  # stands for the part's enterprise id column in the enterprise conditions
 Part = Literal["energy", "compliance"]
 
@@ -139,6 +155,8 @@ def _compliance_parts(
         f"SELECT {select}, {_figures(NOTICE_PART)} FROM notices c{join}{_where(conditions)} GROUP BY {columns}",
         f"SELECT {select}, {_figures(APPROVED_PART)} FROM applications a "
         f"JOIN notices c ON c.id = a.notice_id{join}{_where(approved)} GROUP BY {columns}",
+        f"SELECT {select}, {_figures(VERIFICATION_PART)} FROM verifications c{join}{STANDING_CONCLUSION}"
+        f"{_where(conditions)} GROUP BY {columns}",
     ]
 
 

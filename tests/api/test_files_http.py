@@ -190,7 +190,9 @@ async def test_every_route_refuses_an_undecodable_file_whole(
     async with unchanged_anywhere():
         response = await post(http, url, data, regulator)
     assert response.status_code == 400
-    assert response.json()["code"] == "UNDECODABLE_FILE" and "line 2" in response.json()["message"]
+    # Named in the reader's language, Chinese by default: the row, and the encoding tried.
+    assert response.json()["code"] == "UNDECODABLE_FILE" and "第 2 行" in response.json()["message"]
+    assert "UTF-8" in response.json()["message"]
 
 
 @pytest.mark.parametrize("url", list(ROUTES))

@@ -41,6 +41,9 @@ def test_a_regulator_and_an_enterprise_complete_the_cycle_live(
     regulator.get_by_label("标题").fill(TITLE)
     regulator.get_by_label("截止时间（北京时间）").fill(f"{YEAR + 1}-12-31T23:59")
     regulator.get_by_role("radio", name="10 天").check(force=True)
+    # The two-party cycle: the enterprise states its verified figure (test_verification.py has
+    # the verifier's).
+    regulator.get_by_test_id("require-verification").click()
     regulator.locator("#i-document").set_input_files(
         {"name": "通知书.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )

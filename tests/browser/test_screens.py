@@ -43,6 +43,7 @@ REGULATOR_SCREENS = [
     ("sources", "/sources", "[data-test=precedence] li"),
     ("enterprise-import", "/enterprise-import", "[data-test=register-submit]"),
     ("alarms", "/alarms", "[data-test=alarm-list]"),
+    ("verifications", "/verifications", "[data-test=assign-form]"),
 ]
 ENTERPRISE_SCREENS = [
     ("enterprise-inbox", "/inbox", "[data-test=inbox]"),
@@ -52,6 +53,7 @@ ENTERPRISE_SCREENS = [
 ADMIN_SCREENS = [
     ("admin-users", "/admin/users", "tbody tr"),
     ("admin-enterprises", "/admin/enterprises", "tbody tr"),
+    ("admin-bodies", "/admin/bodies", "[data-test=body-form]"),
 ]
 MENU = {"zh-CN": "履约通知书", "en": "Notices"}
 
@@ -87,6 +89,7 @@ def notice_id(cast: Cast) -> str:
         "year": YEAR,
         "deadline": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
         "ackWindowHours": 240,
+        "requireVerification": False,  # the enterprise states its figure (test_verification.py: the verifier's)
         "title": f"{YEAR} 年度履约通知书（{ENTERPRISES[1][0]}）",
         "document": None,
     }

@@ -154,4 +154,5 @@ def test_the_runner_uses_the_one_job_table() -> None:
         "sweep",
         "refresh_aggregates",
         "recompute_emissions",
+        "check_verification_overdue",
     }

@@ -177,6 +177,7 @@ class API:
             "title": f"{year} 年度履约通知书",
             "body": "Surrender allowances covering your verified emissions.",
             "document": None,
+            "requireVerification": False,  # these casts state the verified figure themselves
         }
         payload = await self.upload(
             ISSUE_NOTICE,

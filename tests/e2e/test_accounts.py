@@ -336,7 +336,12 @@ query($t: String!) { __type(name: $t) { inputFields { name type { kind ofType { 
 
 
 @pytest.mark.parametrize(
-    ("input_type", "field"), [("IssueNoticeInput", "document"), ("SubmitApplicationInput", "report")]
+    ("input_type", "field"),
+    [
+        ("IssueNoticeInput", "document"),
+        ("SubmitEmissionReportInput", "document"),
+        ("IssueVerificationConclusionInput", "report"),
+    ],
 )
 async def test_a_required_upload_is_non_null_in_the_schema_and_refused_when_missing(
     clients: tuple[Client, Client], input_type: str, field: str
@@ -357,7 +362,14 @@ async def test_a_required_upload_is_non_null_in_the_schema_and_refused_when_miss
                 "title": "t",
             },
         ),
-        "SubmitApplicationInput": ("submitApplication", {"noticeId": "1", "verifiedEmissions": 1}),
+        "SubmitEmissionReportInput": (
+            "submitEmissionReport",
+            {"verificationId": "1", "reportedEmissions": 1},
+        ),
+        "IssueVerificationConclusionInput": (
+            "issueVerificationConclusion",
+            {"verificationId": "1", "verifiedEmissions": 1, "opinion": "UNQUALIFIED"},
+        ),
     }[input_type]
     result = await a(
         f"mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ errors {{ code }} }} }}",

@@ -124,6 +124,7 @@ def test_a_notice_is_issued_rejected_resubmitted_and_fulfilled(api: GraphQLHTTP)
         "title": "2025 年度履约通知书",
         "body": "Surrender allowances covering your verified 2025 emissions.",
         "document": None,
+        "requireVerification": False,  # the two-party cycle: test_verification_cycle has the three
     }
     issued = upload(
         api, ISSUE_NOTICE, {"input": notice_input},

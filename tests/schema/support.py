@@ -9,7 +9,18 @@ from typing import Any
 
 import httpx
 
-from models import Alarm, AlarmKind, Allowance, Application, Message, Notice, User
+from models import (
+    Alarm,
+    AlarmKind,
+    Allowance,
+    Application,
+    Message,
+    Notice,
+    User,
+    Verification,
+    VerificationConclusion,
+    VerificationFinding,
+)
 from services.access import Actor
 from services.compliance import alarms
 from tests.conftest import PDF, token_for
@@ -126,6 +137,27 @@ async def tenant_data(enterprise_id: int) -> list[tuple[Any, ...]]:
         await Alarm.filter(enterprise_id=enterprise_id)
         .order_by("id")
         .values_list("id", "status", "resolved_by_id", "resolution_note", "acknowledged_late_at")
+    )
+    # Its verifications, their findings and conclusions, and the messages about them.
+    rows += (
+        await Verification.filter(enterprise_id=enterprise_id)
+        .order_by("id")
+        .values_list("id", "status", "version", "body_id", "due_at", "submissions")
+    )
+    rows += (
+        await VerificationFinding.filter(verification__enterprise_id=enterprise_id)
+        .order_by("id")
+        .values_list("id", "answer")
+    )
+    rows += (
+        await VerificationConclusion.filter(enterprise_id=enterprise_id)
+        .order_by("id")
+        .values_list("id", "verified_emissions")
+    )
+    rows += (
+        await Message.filter(verification__enterprise_id=enterprise_id, enterprise_id__isnull=True)
+        .order_by("id")
+        .values_list("id", "read_at")
     )
     # Its user accounts: the lifecycle mutations change these.
     rows += (

@@ -86,6 +86,7 @@ def test_every_root_field_but_login_requires_a_token() -> None:
         "Subscription.notice_status_changed",
         "Subscription.alarm_raised",
         "Subscription.message_received",
+        "Subscription.verification_status_changed",
     }
 
 

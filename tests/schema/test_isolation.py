@@ -2,11 +2,13 @@
 
 Two enterprises: A in Guangzhou (440113) and B in Beijing (110105), each with a member and a
 notice acknowledged too late (so an ACK_OVERDUE alarm, and an alarm message in the regulators'
-inbox) whose application is under review. Five viewers: A's member, B's member, the Guangdong
-regulator (44), the Beijing regulator (11) and a national regulator (""). Each row of a table
+inbox) whose application is under review, and a 2025 verification by a body of its own with
+the enterprise's report submitted. Seven viewers: A's member, B's member, the Guangdong
+regulator (44), the Beijing regulator (11), a national regulator (""), and a verifier of each
+tenant's verification body (the third tenant kind). Each row of a table
 is one operation aimed at A's data (or listing everything); each column says what a viewer
 gets back: whose rows ("A", "B", "AB") or nothing ("-"), and for mutations the outcome code.
-Subscriptions are opened over the app's WebSocket by all five viewers at once, while something
+Subscriptions are opened over the app's WebSocket by all seven viewers at once, while something
 happens to both tenants.
 """
 
@@ -19,18 +21,32 @@ from typing import Any
 import httpx
 import pytest
 
-from models import Alarm, Application, AuditEvent, Document, Message, Notice, User
+from models import (
+    Alarm,
+    Application,
+    AuditEvent,
+    Document,
+    FindingSeverity,
+    Message,
+    Notice,
+    User,
+    Verification,
+    VerificationBody,
+    VerificationConclusion,
+    VerificationFinding,
+)
 from services.access import Actor
 from services.compliance import notices
 from services.compliance.documents import FileStore
 from services.compliance.workflow import Action
 from services.identity import accounts
-from tests.conftest import PDF, GraphQLClient, World, in_days
+from services.verification import assignments, reports
+from tests.conftest import PDF, GraphQLClient, Upload, World, in_days
 from tests.schema.live.websocket import connected, drain, running
 from tests.schema.support import auth, code_of, overdue_acknowledgement, tenant_data
 from tests.services.cycle import Cycle, issue
 
-VIEWERS = ("A member", "B member", "Guangdong", "Beijing", "national")
+VIEWERS = ("A member", "B member", "Guangdong", "Beijing", "national", "A verifier", "B verifier")
 
 
 @dataclass
@@ -38,6 +54,8 @@ class Tenants:
     a: Cycle
     b: Cycle
     national: Actor
+    verifiers: dict[str, Actor] = field(default_factory=dict)  # "A" or "B" -> the verifier
+    verifications: dict[str, Verification] = field(default_factory=dict)
     owner: dict[tuple[str, str], str] = field(default_factory=dict)  # (typename, id) -> "A" or "B"
 
     @classmethod
@@ -48,8 +66,34 @@ class Tenants:
             await overdue_acknowledgement(cycle.notice)
             await cycle.under_review()
         tenants = cls(a, b, await world.regulator(""))
+        for letter, cycle in (("A", a), ("B", b)):
+            body = await world.body(name=f"Body of {letter}")
+            tenants.verifiers[letter] = await world.verifier(body)
+            tenants.verifications[letter] = await assignments.assign_verification(
+                cycle.regulator,
+                enterprise_id=cycle.enterprise.id,
+                year=2025,
+                body_id=body.id,
+                due_at=in_days(60),
+            )
+            await reports.submit_emission_report(
+                cycle.member,
+                files,
+                verification_id=tenants.verifications[letter].id,
+                reported_emissions=1100,
+                document=Upload(PDF, "emissions.pdf"),
+            )
         await tenants.scan()
         return tenants
+
+    async def finding(self, letter: str = "A") -> VerificationFinding:
+        return await reports.add_finding(
+            self.verifiers[letter],
+            verification_id=self.verifications[letter].id,
+            severity=FindingSeverity.MINOR,
+            finding="Meter 3",
+            suggestion=None,
+        )
 
     async def scan(self) -> None:
         """Note whose every row is (again, after more were written)."""
@@ -64,6 +108,12 @@ class Tenants:
                 (Message, "Message", "notice__enterprise_id"),  # the regulators' alarm messages
                 (Alarm, "Alarm", "enterprise_id"),
                 (AuditEvent, "TimelineEntry", "notice__enterprise_id"),
+                (Message, "Message", "verification__enterprise_id"),  # the bodies' messages
+                (Verification, "Verification", "enterprise_id"),
+                (VerificationFinding, "VerificationFinding", "verification__enterprise_id"),
+                (VerificationConclusion, "VerificationConclusion", "enterprise_id"),
+                (AuditEvent, "VerificationEvent", "verification__enterprise_id"),
+                (VerificationBody, "VerificationBody", "verifications__enterprise_id"),
             ):
                 for pk in await model.filter(**{key: cycle.enterprise.id}).values_list("id", flat=True):
                     self.owner[(typename, str(pk))] = letter
@@ -75,6 +125,8 @@ class Tenants:
             "Guangdong": self.a.regulator,
             "Beijing": self.b.regulator,
             "national": self.national,
+            "A verifier": self.verifiers["A"],
+            "B verifier": self.verifiers["B"],
         }[name]
 
     async def variables(self) -> dict[str, str]:
@@ -86,6 +138,8 @@ class Tenants:
             "document": str(self.a.notice.document_id),
             "report": str(application.report_id),
             "alarm": str((await Alarm.get(notice_id=self.a.notice.id)).id),
+            "v": str(self.verifications["A"].id),
+            "emissions": str((await Verification.get(id=self.verifications["A"].id)).report_id),
         }
 
     def whose(self, data: Any) -> str:
@@ -140,6 +194,12 @@ QUERY_DOCUMENTS = {
     "{ edges { node { enterprise { ROW } } } } }",
     "statistics(ENTERPRISE, filter: A)": "query($e: ID!) { statistics(groupBy: [ENTERPRISE], "
     "filter: {enterpriseIds: [$e]}) { edges { node { enterprise { ROW } } } } }",
+    "verification(A's) and nested": "query($v: ID!) { verification(id: $v) { ROW enterprise { ROW } "
+    "body { ROW } report { ROW } findings { ROW } conclusions { ROW report { ROW } } timeline { ROW } } }",
+    "verifications and nested": "{ verifications { edges { node { ROW enterprise { ROW } report { ROW } } } } }",
+    "verifications(filter: A)": "query($e: ID!) { verifications(filter: {enterpriseId: $e}) "
+    "{ edges { node { ROW } } } }",
+    "verificationBodies": "{ verificationBodies { ROW } }",
 }
 DOCUMENTS = {
     name: document.replace("TREE", NOTICE_TREE).replace("ROW", ID)
@@ -148,23 +208,27 @@ DOCUMENTS = {
 
 # fmt: off
 QUERIES = [
-    # query                          A member  B member  Guangdong  Beijing  national
-    ("enterprise(id: A)",            "A",      "-",      "A",       "-",     "A"),
-    ("enterprises",                  "A",      "B",      "A",       "B",     "AB"),
-    ("enterprises(filter: 44)",      "A",      "-",      "A",       "-",     "A"),
-    ("allowance(A).enterprise",      "A",      "-",      "A",       "-",     "A"),
-    ("notice(A's) and nested",       "A",      "-",      "A",       "-",     "A"),
-    ("notices and nested",           "A",      "B",      "A",       "B",     "AB"),
-    ("notices(filter: A)",           "A",      "-",      "A",       "-",     "A"),
-    ("applications(A's notice)",     "A",      "-",      "A",       "-",     "A"),
-    ("application(A's) and nested",  "A",      "-",      "A",       "-",     "A"),
-    ("messages { notice }",          "A",      "B",      "A",       "B",     "AB"),  # alarm messages
-    ("me { enterprise }",            "A",      "B",      "-",       "-",     "-"),
-    ("alarms and nested",            "-",      "-",      "A",       "B",     "AB"),
-    ("alarms(status: OPEN, kind: ACK_OVERDUE)", "-", "-", "A",     "B",     "AB"),
-    ("statistics(ENTERPRISE)",       "A",      "B",      "A",       "B",     "AB"),  # their notices
-    ("statistics(ENTERPRISE, filter: 44)", "A", "-",     "A",       "-",     "A"),
-    ("statistics(ENTERPRISE, filter: A)",  "A", "-",     "A",       "-",     "A"),
+    # query                          A member  B member  Guangdong  Beijing  national  A verifier  B verifier
+    ("enterprise(id: A)",            "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("enterprises",                  "A",      "B",      "A",       "B",     "AB", "-", "-"),
+    ("enterprises(filter: 44)",      "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("allowance(A).enterprise",      "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("notice(A's) and nested",       "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("notices and nested",           "A",      "B",      "A",       "B",     "AB", "-", "-"),
+    ("notices(filter: A)",           "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("applications(A's notice)",     "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("application(A's) and nested",  "A",      "-",      "A",       "-",     "A", "-", "-"),
+    ("messages { notice }",          "A",      "B",      "A",       "B",     "AB", "A", "B"),  # alarm, body messages
+    ("me { enterprise }",            "A",      "B",      "-",       "-",     "-", "-", "-"),
+    ("alarms and nested",            "-",      "-",      "A",       "B",     "AB", "-", "-"),
+    ("alarms(status: OPEN, kind: ACK_OVERDUE)", "-", "-", "A",     "B",     "AB", "-", "-"),
+    ("statistics(ENTERPRISE)",       "A",      "B",      "A",       "B",     "AB", "-", "-"),  # their notices
+    ("statistics(ENTERPRISE, filter: 44)", "A", "-",     "A",       "-",     "A", "-", "-"),
+    ("statistics(ENTERPRISE, filter: A)",  "A", "-",     "A",       "-",     "A", "-", "-"),
+    ("verification(A's) and nested", "A", "-",     "A",       "-",     "A",      "A",     "-"),
+    ("verifications and nested",     "A",      "B",      "A",       "B",     "AB",     "A",     "B"),
+    ("verifications(filter: A)",     "A",      "-",      "A",       "-",     "A",      "A",     "-"),
+    ("verificationBodies",           "A",      "B",      "AB",      "AB",    "AB",     "A",     "B"),  # bodies assigned to them
 ]
 # fmt: on
 
@@ -187,8 +251,9 @@ async def test_a_query_returns_only_the_rows_in_the_viewers_scope(
 # fmt: off
 DOWNLOADS = [
     # GET /documents/{id} of         A member  B member  Guangdong  Beijing  national
-    ("document",                     "A",      "-",      "A",       "-",     "A"),  # A's notice document
-    ("report",                       "A",      "-",      "A",       "-",     "A"),  # A's verifier's report
+    ("document",                     "A",      "-",      "A",       "-",     "A",   "-",   "-"),  # A's notice document
+    ("report",                       "A",      "-",      "A",       "-",     "A",   "-",   "-"),  # A's application report
+    ("emissions",                    "A",      "-",      "A",       "-",     "A",   "A",   "-"),  # A's emissions report
 ]
 # fmt: on
 
@@ -301,6 +366,44 @@ async def _deactivated_colleague(t: Tenants) -> dict[str, Any]:
     return {"id": str(colleague.user_id)}
 
 
+async def _reassignment(t: Tenants) -> dict[str, Any]:
+    return {
+        "input": {
+            "enterpriseId": str(t.a.enterprise.id),
+            "year": 2025,
+            "verificationBodyId": str(t.verifications["A"].body_id),
+            "dueDate": in_days(90).isoformat(),
+            "reason": "more time",
+        }
+    }
+
+
+async def _resubmission(t: Tenants) -> dict[str, Any]:
+    await t.finding("A")
+    return {
+        "input": {"verificationId": str(t.verifications["A"].id), "reportedEmissions": 1090, "document": None}
+    }
+
+
+async def _finding(t: Tenants) -> dict[str, Any]:
+    return {"input": {"verificationId": str(t.verifications["A"].id), "severity": "MAJOR", "text": "Gap"}}
+
+
+async def _answer(t: Tenants) -> dict[str, Any]:
+    return {"input": {"findingId": str((await t.finding("A")).id), "answer": "Fixed"}}
+
+
+async def _conclusion(t: Tenants) -> dict[str, Any]:
+    return {
+        "input": {
+            "verificationId": str(t.verifications["A"].id),
+            "verifiedEmissions": 1080,
+            "opinion": "UNQUALIFIED",
+            "report": None,
+        }
+    }
+
+
 ATTEMPTS = {  # mutation: (document, arrange: the variables aimed at A's data)
     "setInitialAllowance": (
         "mutation($enterpriseId: ID!, $year: Int!, $amount: Tonnes!) { setInitialAllowance("
@@ -365,29 +468,66 @@ ATTEMPTS = {  # mutation: (document, arrange: the variables aimed at A's data)
         "{ errors { code } user { id } } }",
         _member,
     ),
+    "assignVerification": (
+        "mutation($input: AssignVerificationInput!) { assignVerification(input: $input) { errors { code } "
+        "verification { id } } }",
+        _reassignment,
+    ),
+    "submitEmissionReport": (
+        "mutation($input: SubmitEmissionReportInput!) { submitEmissionReport(input: $input) { errors { code } "
+        "verification { id } } }",
+        _resubmission,
+    ),
+    "addVerificationFinding": (
+        "mutation($input: AddVerificationFindingInput!) { addVerificationFinding(input: $input) "
+        "{ errors { code } finding { id } } }",
+        _finding,
+    ),
+    "answerVerificationFinding": (
+        "mutation($input: AnswerVerificationFindingInput!) { answerVerificationFinding(input: $input) "
+        "{ errors { code } finding { id } } }",
+        _answer,
+    ),
+    "issueVerificationConclusion": (
+        "mutation($input: IssueVerificationConclusionInput!) { issueVerificationConclusion(input: $input) "
+        "{ errors { code } conclusion { id } } }",
+        _conclusion,
+    ),
 }
 
 # fmt: off
 MUTATIONS = [
-    # mutation aimed at A      A member  B member   Guangdong  Beijing  national
-    ("setInitialAllowance",    DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("issueNotice",            DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("acknowledgeNotice",      "ok",     MISSING,   DENIED,    DENIED,  DENIED),
-    ("submitApplication",      "ok",     MISSING,   DENIED,    DENIED,  DENIED),
-    ("reviewApplication",      DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("extendDeadline",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("markMessagesRead",       "ok",     "ignored", "ok",      "ignored", "ok"),  # regulators: alarms
-    ("resolveAlarm",           DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("updateEnterprise",       DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
-    ("createUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
+    # mutation aimed at A      A member  B member   Guangdong  Beijing  national  A verifier  B verifier
+    ("setInitialAllowance",    DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("issueNotice",            DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("acknowledgeNotice",      "ok",     MISSING,   DENIED,    DENIED,  DENIED, DENIED, DENIED),
+    ("submitApplication",      "ok",     MISSING,   DENIED,    DENIED,  DENIED, DENIED, DENIED),
+    ("reviewApplication",      DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("extendDeadline",         DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("markMessagesRead",       "ok",     "ignored", "ok",      "ignored", "ok", "ignored", "ignored"),  # regulators: alarms
+    ("resolveAlarm",           DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("updateEnterprise",       DENIED,   DENIED,    DENIED,    DENIED,  DENIED, DENIED, DENIED),  # admin only
+    ("createUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED, DENIED, DENIED),  # admin only
     # A's enterprise user: its region's regulators manage it; nobody else may, even see it
-    ("deactivateUser",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("reactivateUser",         DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("resetPassword",          DENIED,   DENIED,    "ok",      MISSING, "ok"),
-    ("updateUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED),  # admin only
+    ("deactivateUser",         DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("reactivateUser",         DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("resetPassword",          DENIED,   DENIED,    "ok",      MISSING, "ok", DENIED, DENIED),
+    ("updateUser",             DENIED,   DENIED,    DENIED,    DENIED,  DENIED, DENIED, DENIED),  # admin only
+    # A's 2025 verification: reassigned by its regulators, reported by its enterprise, examined
+    # and concluded by its body's verifier only
+    ("assignVerification",     DENIED,   DENIED,    "ok",      MISSING, "ok",    DENIED,  DENIED),
+    ("submitEmissionReport",   "ok",     MISSING,   DENIED,    DENIED,  DENIED,  DENIED,  DENIED),
+    ("addVerificationFinding", DENIED,   DENIED,    DENIED,    DENIED,  DENIED,  "ok",    MISSING),
+    ("answerVerificationFinding", "ok",  MISSING,   DENIED,    DENIED,  DENIED,  DENIED,  DENIED),
+    ("issueVerificationConclusion", DENIED, DENIED, DENIED,    DENIED,  DENIED,  "ok",    MISSING),
 ]
 # fmt: on
-UPLOADS = {"issueNotice": "input.document", "submitApplication": "input.report"}
+UPLOADS = {
+    "issueNotice": "input.document",
+    "submitApplication": "input.report",
+    "submitEmissionReport": "input.document",
+    "issueVerificationConclusion": "input.report",
+}
 
 
 @pytest.mark.parametrize(
@@ -434,6 +574,8 @@ async def test_a_mutation_reaches_only_the_data_in_the_viewers_scope(
 USERS = "{ users(first: 100) { edges { node { __typename id } } } }"
 # fmt: off
 USER_LISTS = {
+    "A verifier":      "denied",
+    "B verifier":      "denied",
     # users, seen by   the accounts of
     "A member":        "denied",
     "B member":        "denied",
@@ -494,9 +636,13 @@ SUBSCRIPTION_DOCUMENTS = {
     "noticeStatusChanged(A's notice)": "subscription($n: ID) { noticeStatusChanged(noticeId: $n) { CHANGE RESYNC } }",
     "alarmRaised": "subscription { alarmRaised { ... on Alarm { ROW notice { ROW } enterprise { ROW } } RESYNC } }",
     "messageReceived": "subscription { messageReceived { ... on Message { ROW notice { ROW } } RESYNC } }",
+    "verificationStatusChanged": "subscription { verificationStatusChanged { VERIFICATION RESYNC } }",
+    "verificationStatusChanged(A's)": "subscription($v: ID) { verificationStatusChanged(verificationId: $v) "
+    "{ VERIFICATION RESYNC } }",
 }
 SUBSCRIPTION_DOCUMENTS = {
     name: document.replace("CHANGE", "... on NoticeStatusChange { __typename id: noticeId }")
+    .replace("VERIFICATION", "... on Verification { ROW report { ROW } findings { ROW } }")
     .replace("RESYNC", RESYNC)
     .replace("ROW", ID)
     for name, document in SUBSCRIPTION_DOCUMENTS.items()
@@ -504,17 +650,24 @@ SUBSCRIPTION_DOCUMENTS = {
 
 # fmt: off
 SUBSCRIPTIONS = [
-    # subscription                       A member  B member  Guangdong  Beijing  national
-    ("noticeStatusChanged",              "A",      "B",      "A",       "B",     "AB"),
-    ("noticeStatusChanged(A's notice)",  "A",      "-",      "A",       "-",     "A"),
-    ("alarmRaised",                      "-",      "-",      "A",       "B",     "AB"),
-    ("messageReceived",                  "A",      "B",      "A",       "B",     "AB"),
+    # subscription                       A member  B member  Guangdong  Beijing  national  A verifier  B verifier
+    ("noticeStatusChanged",              "A",      "B",      "A",       "B",     "AB",     "-",     "-"),
+    ("noticeStatusChanged(A's notice)",  "A",      "-",      "A",       "-",     "A",      "-",     "-"),
+    ("alarmRaised",                      "-",      "-",      "A",       "B",     "AB",     "-",     "-"),
+    ("messageReceived",                  "A",      "B",      "A",       "B",     "AB",     "A",     "B"),
+    ("verificationStatusChanged",        "A",      "B",      "A",       "B",     "AB",     "A",     "B"),
+    ("verificationStatusChanged(A's)",   "A",      "-",      "A",       "-",     "A",      "A",     "-"),
 ]
 # fmt: on
 
 
 async def something_happens_to_both(t: Tenants) -> None:
-    """Each tenant's deadline moves; its 2026 notice is issued and not acknowledged in time."""
+    """Each tenant's deadline moves; its 2026 notice is issued and not acknowledged in time; its
+    verifier raises a finding and the enterprise answers it."""
+    for letter in ("A", "B"):
+        finding = await t.finding(letter)
+        member = t.a.member if letter == "A" else t.b.member
+        await reports.answer_finding(member, finding_id=finding.id, answer="Done")
     for cycle in (t.a, t.b):
         await notices.extend_deadline(cycle.regulator, cycle.notice.id, in_days(60), "flood")
         await cycle.world.allowance(cycle.regulator, cycle.enterprise, 500, year=2026)
@@ -529,7 +682,7 @@ async def something_happens_to_both(t: Tenants) -> None:
 async def test_a_subscription_delivers_only_the_events_in_the_viewers_scope(
     app: Any, tenants: Tenants, subscription: str, expected: list[str]
 ) -> None:
-    variables = {"n": str(tenants.a.notice.id)}
+    variables = {"n": str(tenants.a.notice.id), "v": str(tenants.verifications["A"].id)}
     async with running(app) as hub, contextlib.AsyncExitStack() as stack:
         lives = [await stack.enter_async_context(connected(app, tenants.viewer(n))) for n in VIEWERS]
         for live in lives:

@@ -141,6 +141,9 @@ async def issue(regulator: Actor, files: FileStore, enterprise: Enterprise, **ov
         "ack_window_hours": 72,
         "title": "2025 年度履约通知书",
         "body": "Surrender allowances equal to your verified 2025 emissions.",
+        # The compliance-cycle tests state the verified figure themselves (tests/services/verification
+        # cover notices that require a conclusion).
+        "require_verification": False,
     }
     values.update(overrides)
     document = values.pop("document", pdf())

@@ -13,6 +13,7 @@ declare module 'vue-router' {
 
 const REGULATOR: Role[] = ['REGULATOR', 'ADMIN']
 const ANYONE: Role[] = ['REGULATOR', 'ENTERPRISE', 'ADMIN']
+const VERIFICATION: Role[] = ['REGULATOR', 'ENTERPRISE', 'ADMIN', 'VERIFIER']
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', component: () => import('./features/auth/LoginPage.vue') },
@@ -34,8 +35,11 @@ const routes: RouteRecordRaw[] = [
       { path: 'statistics', component: () => import('./features/statistics/StatisticsPage.vue'), meta: { roles: REGULATOR } },
       { path: 'sources', component: () => import('./features/sources/SourcesPage.vue'), meta: { roles: REGULATOR } },
       { path: 'energy', component: () => import('./features/energy/EnergyPage.vue'), meta: { roles: ANYONE } },
-      { path: 'inbox', component: () => import('./features/inbox/InboxPage.vue'), meta: { roles: ['REGULATOR', 'ENTERPRISE'] } },
-      { path: 'account/password', component: () => import('./features/auth/ChangePasswordPage.vue'), meta: { roles: ANYONE } },
+      { path: 'verifications', component: () => import('./features/verification/VerificationsPage.vue'), meta: { roles: VERIFICATION } },
+      { path: 'verifications/:id', component: () => import('./features/verification/VerificationPage.vue'), meta: { roles: VERIFICATION } },
+      { path: 'admin/bodies', component: () => import('./features/verification/BodiesPage.vue'), meta: { roles: ['ADMIN'] } },
+      { path: 'inbox', component: () => import('./features/inbox/InboxPage.vue'), meta: { roles: ['REGULATOR', 'ENTERPRISE', 'VERIFIER'] } },
+      { path: 'account/password', component: () => import('./features/auth/ChangePasswordPage.vue'), meta: { roles: VERIFICATION } },
       { path: 'admin/users', component: () => import('./features/admin/UsersPage.vue'), meta: { roles: ['ADMIN', 'REGULATOR'] } },
       { path: 'admin/enterprises', component: () => import('./features/admin/AdminEnterprisesPage.vue'), meta: { roles: ['ADMIN'] } },
     ],

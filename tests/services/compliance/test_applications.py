@@ -68,7 +68,13 @@ async def test_submitting_is_audited_with_the_balance(cycle: Cycle) -> None:
         cycle.notice.id,
     )
     assert (event.from_status, event.to_status) == ("ACKNOWLEDGED", "UNDER_REVIEW")
-    assert event.data == {"balance": -200, "offsetsOverCap": False}
+    # No conclusion stands (the notice does not require one): the enterprise's own figure and report.
+    assert event.data == {
+        "balance": -200,
+        "offsetsOverCap": False,
+        "conclusionId": None,
+        "reportSha256": None,
+    }
 
 
 async def test_the_notices_own_offset_cap_applies(world: World, files) -> None:

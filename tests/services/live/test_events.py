@@ -48,7 +48,9 @@ async def test_issuing_publishes_the_new_notice_and_its_two_messages(
     assert published[0].data["deadline"] == cycle.notice.deadline.isoformat()
     assert published[0].data["applicationId"] is None
     messages = await Message.filter(notice_id=cycle.notice.id).order_by("id")
-    assert [e.data for e in published[1:]] == [{"messageId": m.id, "toRegulators": False} for m in messages]
+    assert [e.data for e in published[1:]] == [
+        {"messageId": m.id, "toRegulators": False, "toBody": None} for m in messages
+    ]
 
 
 async def test_acknowledging_publishes_the_move_once(cycle: Cycle, published: list[Event]) -> None:

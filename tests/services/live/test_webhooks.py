@@ -113,6 +113,7 @@ async def test_an_alarm_is_posted_as_signed_json(cycle: Cycle, receiver: Receive
         "alarmId": alarm.id,
         "kind": "ACK_OVERDUE",
         "noticeId": cycle.notice.id,
+        "verificationId": None,
         "enterprise": {
             "id": cycle.enterprise.id,
             "name": "广州第一电厂",

@@ -14,7 +14,7 @@ export function hasRole(...roles: Role[]): boolean {
 }
 
 export function homeFor(role: Role): string {
-  return { ADMIN: '/admin/users', REGULATOR: '/overview', ENTERPRISE: '/inbox' }[role]
+  return { ADMIN: '/admin/users', REGULATOR: '/overview', ENTERPRISE: '/inbox', VERIFIER: '/verifications' }[role]
 }
 
 export const CHANGE_PASSWORD = '/account/password'

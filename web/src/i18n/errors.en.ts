@@ -88,4 +88,12 @@ export const errorsEn: Record<ErrorCode, string> = {
   DOCUMENT_TYPE_NOT_ALLOWED: 'Only PDF, PNG or JPEG files',
   INVALID_CHARACTER: 'The text contains a character that cannot be stored (NUL)',
   SERVICE_UNAVAILABLE: 'The service is temporarily unavailable; try again shortly',
+  VERIFICATION_BODY_INACTIVE: 'This verification body is suspended and cannot be assigned',
+  SECTOR_NOT_ACCREDITED: 'The body is not accredited for this sector',
+  CONFLICT_OF_INTEREST: 'The body has declared a conflict of interest with this enterprise',
+  CONSECUTIVE_YEARS_EXCEEDED: 'The body has verified this enterprise for the most consecutive years allowed: assign another',
+  VERIFICATION_ALREADY_CONCLUDED: 'The conclusion is issued and cannot change: a correction needs a reason',
+  FINDING_ALREADY_ANSWERED: 'This finding has been answered',
+  VERIFICATION_REQUIRED: "This notice requires a verifier's conclusion first",
+  VERIFIED_EMISSIONS_MISMATCH: "The verified emissions must be the conclusion's figure",
 }

@@ -89,4 +89,12 @@ export const errorsZh: Record<ErrorCode, string> = {
   DOCUMENT_TYPE_NOT_ALLOWED: '只接受 PDF、PNG 或 JPEG 文件',
   INVALID_CHARACTER: '文本包含无法保存的字符（NUL）',
   SERVICE_UNAVAILABLE: '服务暂时不可用，请稍后重试',
+  VERIFICATION_BODY_INACTIVE: '该核查机构已暂停，不能指派',
+  SECTOR_NOT_ACCREDITED: '该核查机构无此行业的核查资质',
+  CONFLICT_OF_INTEREST: '该核查机构已申报与该企业存在利益冲突',
+  CONSECUTIVE_YEARS_EXCEEDED: '该核查机构连续核查该企业的年数已达上限，请指派其他机构',
+  VERIFICATION_ALREADY_CONCLUDED: '核查结论已出具，不可修改；如需更正请填写更正原因',
+  FINDING_ALREADY_ANSWERED: '该核查发现已答复',
+  VERIFICATION_REQUIRED: '本履约通知书要求先取得第三方核查结论',
+  VERIFIED_EMISSIONS_MISMATCH: '经核准的排放量须与核查结论一致',
 }

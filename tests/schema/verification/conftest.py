@@ -1,0 +1,1 @@
+from tests.services.verification.conftest import three  # noqa: F401
