@@ -23,7 +23,7 @@ async def restore_alarm_keys(apps: StateApps, schema_editor: BaseSchemaEditor) -
     )
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_account_lifecycle')]
+    dependencies = [('models', '0010_message_texts')]
 
     initial = False
 
