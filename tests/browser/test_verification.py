@@ -34,6 +34,9 @@ STEELWORKS = "佛山示范钢铁厂"
 CREATE_BODY = """mutation($i: CreateVerificationBodyInput!) {
   createVerificationBody(input: $i) { body { id } errors { code } } }"""
 CREATE_USER = "mutation($i: CreateUserInput!) { createUser(input: $i) { errors { code } } }"
+# The steelworks' notice of YEAR belongs to other tests of the same cast (test_language).
+VERIFIED_YEAR = YEAR + 1
+
 ALLOWANCE = """mutation($e: ID!, $y: Int!) {
   setInitialAllowance(enterpriseId: $e, year: $y, amount: 1000) { errors { code } } }"""
 ISSUE = "mutation($input: IssueNoticeInput!) { issueNotice(input: $input) { notice { id } errors { code } } }"
@@ -70,15 +73,17 @@ def prepare(cast: Cast) -> str:
         assert api.query(CREATE_USER, {"i": values}, token=admin)["createUser"]["errors"] == []
     regulator = api.login(*REGULATOR)
     assert (
-        api.query(ALLOWANCE, {"e": steelworks, "y": YEAR}, token=regulator)["setInitialAllowance"]["errors"]
+        api.query(ALLOWANCE, {"e": steelworks, "y": VERIFIED_YEAR}, token=regulator)["setInitialAllowance"][
+            "errors"
+        ]
         == []
     )
     notice = {
         "enterpriseId": steelworks,
-        "year": YEAR,
+        "year": VERIFIED_YEAR,
         "deadline": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
         "ackWindowHours": 240,
-        "title": f"{YEAR} 年度履约通知书（{STEELWORKS}）",
+        "title": f"{VERIFIED_YEAR} 年度履约通知书（{STEELWORKS}）",
         "document": None,
     }
     issued = api.upload(
@@ -121,7 +126,7 @@ def test_the_verifier_concludes_and_the_application_carries_its_figure(
     # The regulator assigns the body; the verifier's list shows it without reloading.
     regulator.goto(f"{cast.url}/verifications")
     choose(regulator, "v-enterprise", STEELWORKS)
-    fill_number(regulator, "v-year", YEAR)
+    fill_number(regulator, "v-year", VERIFIED_YEAR)
     choose(regulator, "v-body", BODY)
     regulator.get_by_test_id("assign").click()
     expect(regulator).to_have_url(re.compile(r"/verifications/\d+$"))

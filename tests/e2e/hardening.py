@@ -214,6 +214,7 @@ async def issue_notice(regulator: Client, enterprise_id: str, year: int = 2026) 
         "title": "履约通知",
         "deadline": deadline,
         "document": None,
+        "requireVerification": False,  # a deployment that does not use verification
     }
     issued = await regulator.upload(ISSUE, {"input": notice}, "input.document")
     assert issued["data"]["issueNotice"]["errors"] == [], issued
